@@ -1,0 +1,14 @@
+//! stub
+use crate::outcome::{Outcome, SkipReason, Warning};
+use crate::settings::Settings;
+use chrono::{DateTime, Utc};
+use segment_model::Track;
+pub(crate) fn map(
+    _m: &Track,
+    _u: &str,
+    _s: &Settings,
+    _n: DateTime<Utc>,
+    _w: &mut Vec<Warning>,
+) -> Outcome {
+    Outcome::skipped(SkipReason::NoTraits, "stub")
+}
