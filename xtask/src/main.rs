@@ -1,1 +1,54 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <command>`.
+
+mod ci;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Project automation for segment-airship")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install the end-to-end test dependencies (npm) and run every test of the workspace.
+    Test(test::Args),
+    /// Run what CI runs: format check, clippy with warnings denied, then `test`.
+    Ci(ci::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Task::Test(args) => args.exec(),
+        Task::Ci(args) => args.exec(),
+    }
+}
+
+/// The workspace root: the parent of this crate's folder.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits one folder below the workspace root")
+        .to_path_buf()
+}
+
+/// Runs `program` with `args` in `dir`, printing the command first, and fails on a non-zero exit.
+fn run(dir: &Path, program: &str, args: &[&str]) -> anyhow::Result<()> {
+    println!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .with_context(|| format!("failed to start `{program}`; is it installed and on PATH?"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed with {status}", args.join(" "));
+    }
+    Ok(())
+}
