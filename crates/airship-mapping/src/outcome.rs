@@ -186,14 +186,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn skipped(reason: SkipReason, message: impl Into<String>) -> Outcome {
+    /// A `skipped` outcome.
+    pub fn skipped(reason: SkipReason, message: impl Into<String>) -> Outcome {
         Outcome::Skipped {
             reason,
             message: message.into(),
         }
     }
 
-    pub(crate) fn invalid(
+    /// An `invalid` outcome naming the field at fault.
+    pub fn invalid(
         reason: InvalidReason,
         field: impl Into<String>,
         message: impl Into<String>,

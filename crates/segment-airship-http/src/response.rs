@@ -1,0 +1,160 @@
+//! The JSON response to an accepted call: one result per message, and the rejected ones listed.
+
+use airship_mapping::{Outcome, Warning};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use segment_airship_delivery::{Delivered, DeliveryReport, DeliveryStatus};
+use serde::Serialize;
+
+use crate::access_log::{CallSummary, ErrorCode};
+
+/// Whether the call carried one message or a batch; it decides the status of an invalid message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallKind {
+    Single,
+    Batch,
+}
+
+/// The messages of an accepted call, in the order they were sent.
+#[derive(Debug)]
+pub(crate) struct CallResponse {
+    pub(crate) kind: CallKind,
+    pub(crate) messages: Vec<Delivered>,
+}
+
+/// `{"success": true, "rejected": [...], "results": [...]}`; `rejected` only when non-empty.
+///
+/// A single-message call whose message is invalid gets 422 with `"success": false` and
+/// `error`/`message` naming the problem. Every other accepted call gets 200, also when
+/// Airship rejected a request: the Segment call itself succeeded, and the delivery result is in
+/// `results`.
+#[derive(Serialize)]
+struct CallBody<'a> {
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rejected: Vec<RejectedEntry<'a>>,
+    results: Vec<ResultEntry<'a>>,
+}
+
+/// A message rejected as invalid or over the size limit.
+#[derive(Serialize)]
+struct RejectedEntry<'a> {
+    index: usize,
+    message_id: Option<&'a str>,
+    reason: &'static str,
+    field: &'a str,
+    message: &'a str,
+}
+
+/// The outcome of one message, named like the `map` output.
+#[derive(Serialize)]
+struct ResultEntry<'a> {
+    index: usize,
+    message_id: Option<&'a str>,
+    #[serde(rename = "type")]
+    message_type: Option<&'a str>,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[Warning]>::is_empty")]
+    warnings: &'a [Warning],
+    delivery: DeliveryReport<'a>,
+}
+
+impl<'a> ResultEntry<'a> {
+    fn new(index: usize, delivered: &'a Delivered) -> ResultEntry<'a> {
+        let mapped = &delivered.mapped;
+        let message = match &mapped.outcome {
+            Outcome::Sent { .. } => None,
+            Outcome::Skipped { message, .. } => Some(message.as_str()),
+            Outcome::Invalid(invalid) => Some(invalid.message.as_str()),
+        };
+        ResultEntry {
+            index,
+            message_id: mapped.message_id.as_deref(),
+            message_type: mapped.message_type.as_deref(),
+            outcome: mapped.outcome.name(),
+            reason: mapped.outcome.reason_code(),
+            message,
+            warnings: &mapped.warnings,
+            delivery: delivered.report(),
+        }
+    }
+}
+
+fn rejected_entry(index: usize, delivered: &Delivered) -> Option<RejectedEntry<'_>> {
+    let Outcome::Invalid(invalid) = &delivered.mapped.outcome else {
+        return None;
+    };
+    Some(RejectedEntry {
+        index,
+        message_id: delivered.mapped.message_id.as_deref(),
+        reason: invalid.reason.code(),
+        field: &invalid.field,
+        message: &invalid.message,
+    })
+}
+
+impl IntoResponse for CallResponse {
+    fn into_response(self) -> Response {
+        let rejected: Vec<RejectedEntry<'_>> = self
+            .messages
+            .iter()
+            .enumerate()
+            .filter_map(|(index, delivered)| rejected_entry(index, delivered))
+            .collect();
+        let results = self
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(index, delivered)| ResultEntry::new(index, delivered))
+            .collect();
+        let summary = CallSummary {
+            messages: self.messages.len(),
+            rejected: rejected.len(),
+            failed: self
+                .messages
+                .iter()
+                .filter(|delivered| delivered.status() == DeliveryStatus::Failed)
+                .count(),
+        };
+
+        let single_invalid = self.kind == CallKind::Single && !rejected.is_empty();
+        let (status, body) = if single_invalid {
+            let body = CallBody {
+                success: false,
+                error: Some(INVALID_MESSAGE),
+                message: Some(rejected[0].message),
+                rejected,
+                results,
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, body)
+        } else {
+            let body = CallBody {
+                success: true,
+                error: None,
+                message: None,
+                rejected,
+                results,
+            };
+            (StatusCode::OK, body)
+        };
+
+        let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(summary);
+        if single_invalid {
+            response.extensions_mut().insert(ErrorCode(INVALID_MESSAGE));
+        }
+        response
+    }
+}
+
+/// Error code of a single-message call whose message is invalid.
+const INVALID_MESSAGE: &str = "invalid_message";

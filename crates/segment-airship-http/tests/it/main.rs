@@ -1,0 +1,8 @@
+//! Integration tests of the HTTP service: routes through `oneshot`, and one real socket.
+
+mod auth;
+mod batch;
+mod limits;
+mod routes;
+mod socket;
+mod support;
