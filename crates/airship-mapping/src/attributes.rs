@@ -254,12 +254,13 @@ fn attribute_operation(
             return None;
         }
     };
-    if key.chars().count() > MAX_ATTRIBUTE_KEY_CHARS {
-        warnings.push(key_too_long(source, key));
+    // The limit applies to the key as sent, `#<instance>` included.
+    let wire_key = wire_key(key, kind, settings);
+    if wire_key.chars().count() > MAX_ATTRIBUTE_KEY_CHARS {
+        warnings.push(key_too_long(source, &wire_key));
         return None;
     }
     if matches!(candidate.value, Value::Null) || candidate.value.as_str() == Some("") {
-        let wire_key = wire_key(key, kind, settings);
         return Some(json!({"action": "remove", "key": wire_key, "timestamp": timestamp}));
     }
     let value = match attribute_value(key, kind, candidate.value) {
@@ -269,7 +270,6 @@ fn attribute_operation(
             return None;
         }
     };
-    let wire_key = wire_key(key, kind, settings);
     Some(json!({"action": "set", "key": wire_key, "value": value, "timestamp": timestamp}))
 }
 

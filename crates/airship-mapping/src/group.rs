@@ -43,7 +43,7 @@ pub(crate) fn map(
             )
         }
     };
-    let time = match event_time(&group.common, now) {
+    let (time, _field) = match event_time(&group.common, now) {
         Ok(time) => time,
         Err(invalid) => return invalid,
     };

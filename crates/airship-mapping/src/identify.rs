@@ -25,7 +25,7 @@ pub(crate) fn map(
         ),
         Err(invalid) => return invalid,
     };
-    let time = match event_time(&identify.common, now) {
+    let (time, _field) = match event_time(&identify.common, now) {
         Ok(time) => time,
         Err(invalid) => return invalid,
     };

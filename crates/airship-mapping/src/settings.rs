@@ -127,12 +127,20 @@ impl Settings {
                 });
             }
         }
-        for key in self.attributes.keys() {
-            if key.is_empty() || key.chars().count() > 64 || key.contains('#') {
+        for (key, kind) in &self.attributes {
+            // JSON attributes are sent as `<key>#<instance>`, and the limit applies to that.
+            let sent_length = match kind {
+                AttributeType::Json => key.chars().count() + 1 + self.json_instance.chars().count(),
+                AttributeType::Text | AttributeType::Number | AttributeType::Date => {
+                    key.chars().count()
+                }
+            };
+            if key.is_empty() || sent_length > 64 || key.contains('#') {
                 return Err(SettingsError::Invalid {
                     setting: "attributes",
                     reason: format!(
-                        "attribute key `{key}` must have 1 to 64 characters and no `#`"
+                        "attribute key `{key}` must be non-empty, contain no `#`, and have at most 64 characters as sent (JSON attributes include `#{}`)",
+                        self.json_instance
                     ),
                 });
             }

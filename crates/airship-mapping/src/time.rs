@@ -66,9 +66,13 @@ fn parse_epoch(text: &str) -> Option<DateTime<Utc>> {
     }
 }
 
-/// The event time of a message: `timestamp`, else `originalTimestamp`, else `receivedAt`, else
-/// `now`. A present but unreadable field is an error naming it; there is no fallback past it.
-pub(crate) fn event_time(common: &Common, now: DateTime<Utc>) -> Result<DateTime<Utc>, Outcome> {
+/// Reads the event time of a message with the name of the field it came from: `timestamp`, else
+/// `originalTimestamp`, else `receivedAt`, else `now` (named `now`). A present but unreadable field
+/// is an error naming it, with no fallback to the next field.
+pub(crate) fn event_time(
+    common: &Common,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, &'static str), Outcome> {
     let fields = [
         ("timestamp", &common.timestamp),
         ("originalTimestamp", &common.original_timestamp),
@@ -78,7 +82,7 @@ pub(crate) fn event_time(common: &Common, now: DateTime<Utc>) -> Result<DateTime
         match value {
             None | Some(Value::Null) => continue,
             Some(value) => {
-                return parse_event_time(value).ok_or_else(|| {
+                let time = parse_event_time(value).ok_or_else(|| {
                     Outcome::invalid(
                         InvalidReason::InvalidTimestamp,
                         field,
@@ -86,11 +90,12 @@ pub(crate) fn event_time(common: &Common, now: DateTime<Utc>) -> Result<DateTime
                             "{field} {value} is not a date-time; send RFC 3339 with Z or an offset (2026-05-02T12:00:00Z), a date (2026-05-02) or epoch seconds or milliseconds"
                         ),
                     )
-                });
+                })?;
+                return Ok((time, field));
             }
         }
     }
-    Ok(now)
+    Ok((now, "now"))
 }
 
 #[cfg(test)]

@@ -51,10 +51,11 @@ pub(crate) fn map(
             )
         }
     };
-    let occurred = match event_time(&track.common, now).and_then(|time| occurred(time, now)) {
-        Ok(time) => time,
-        Err(invalid) => return invalid,
-    };
+    let occurred =
+        match event_time(&track.common, now).and_then(|(time, field)| occurred(time, field, now)) {
+            Ok(time) => time,
+            Err(invalid) => return invalid,
+        };
     if properties.len() > settings.max_properties {
         return Outcome::skipped(
             SkipReason::TooManyProperties,
@@ -132,11 +133,16 @@ fn event_name(event: Option<&Value>) -> Result<String, Outcome> {
 
 /// Checks the event time against Airship's window: at most 90 days old, and no later than
 /// 5 minutes ahead of `now` (times within those 5 minutes are sent as `now`).
-fn occurred(time: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Outcome> {
+/// `field` names the message field the time came from, for the error.
+fn occurred(
+    time: DateTime<Utc>,
+    field: &'static str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Outcome> {
     if now - time > MAX_EVENT_AGE {
         return Err(Outcome::invalid(
             InvalidReason::TooOld,
-            "timestamp",
+            field,
             format!(
                 "event time {} is more than 90 days before now ({}); Airship rejects older custom events",
                 airship_time(time),
@@ -147,7 +153,7 @@ fn occurred(time: DateTime<Utc>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Ou
     if time - now > MAX_FUTURE_SKEW {
         return Err(Outcome::invalid(
             InvalidReason::InFuture,
-            "timestamp",
+            field,
             format!(
                 "event time {} is more than 5 minutes after now ({}); check the sender's clock",
                 airship_time(time),
@@ -181,8 +187,11 @@ fn event_value(revenue: &Value, warnings: &mut Vec<Warning>) -> Option<Number> {
         ));
         return None;
     }
+    // An integer keeps its digits, unless it is not a JSON literal (`"0012"`).
     if is_integer_text(&text) {
-        return serde_json::from_str(&text).ok();
+        if let Ok(number) = serde_json::from_str(&text) {
+            return Some(number);
+        }
     }
     number_from_f64((parsed * 1e6).round() / 1e6)
 }

@@ -594,3 +594,49 @@ fn group_attribute_key_over_64_characters_is_left_out() {
     let fits = map(json!({"type": "group", "userId": "u", "groupId": "g".repeat(42)}));
     assert_eq!(fits.requests().len(), 1);
 }
+
+#[test]
+fn revenue_with_leading_zeros_is_a_number() {
+    let mapped = map(
+        json!({"type": "track", "userId": "u", "event": "E", "properties": {"revenue": "0012"}}),
+    );
+    assert_eq!(requests(&mapped)[0]["body"][0]["body"]["value"], json!(12));
+    assert_eq!(mapped.warnings, vec![]);
+}
+
+#[test]
+fn too_old_names_the_time_field_used() {
+    let mapped = map(
+        json!({"type": "track", "userId": "u", "event": "E", "originalTimestamp": "2026-01-01T00:00:00Z"}),
+    );
+    let line = serde_json::to_value(&mapped).unwrap();
+    assert_eq!(line["reason"], json!("too_old"));
+    assert_eq!(line["field"], json!("originalTimestamp"));
+}
+
+#[test]
+fn json_attribute_key_limit_counts_instance() {
+    let mut settings = Settings::default();
+    let key = "k".repeat(56);
+    settings
+        .attributes
+        .insert(key.clone(), airship_mapping::AttributeType::Json);
+    // 56 + "#default" = 64 characters: sent.
+    let fits = map_with(
+        json!({"type": "identify", "userId": "u", "traits": {key.clone(): {"x": 1}}}),
+        &settings,
+    );
+    assert_eq!(
+        requests(&fits)[0]["body"]["attributes"][0]["key"],
+        json!(format!("{key}#default"))
+    );
+    let longer = "k".repeat(57);
+    settings
+        .attributes
+        .insert(longer.clone(), airship_mapping::AttributeType::Json);
+    let over = map_with(
+        json!({"type": "identify", "userId": "u", "traits": {longer.clone(): {"x": 1}, "vip": true}}),
+        &settings,
+    );
+    assert_eq!(warning_reasons(&over), vec![(longer, "key_too_long")]);
+}

@@ -1,6 +1,7 @@
 //! The six Segment call types, tagged on `type`.
 
 use serde::{Deserialize, Serialize};
+
 use serde_json::{Map, Value};
 
 /// Failure to read one message.
@@ -73,92 +74,125 @@ impl std::fmt::Display for MessageType {
 }
 
 /// Fields every call type shares.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Common {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     /// A string in the spec, but some senders use numbers; the mapping decides what is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub anonymous_id: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub original_timestamp: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub received_at: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub integrations: Option<Value>,
     /// Every top-level field this crate does not name, kept as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+impl Common {
+    /// Takes the shared fields out of `object`; every other field lands in `extra`.
+    fn from_rest(mut object: Map<String, Value>) -> Result<Common, ModelError> {
+        let message_id = match take(&mut object, "messageId") {
+            None => None,
+            Some(Value::String(id)) => Some(id),
+            Some(other) => {
+                return Err(ModelError::InvalidField {
+                    field: "messageId".into(),
+                    reason: format!("expected a string, found {}", json_type_name(&other)),
+                })
+            }
+        };
+        Ok(Common {
+            message_id,
+            user_id: take(&mut object, "userId"),
+            anonymous_id: take(&mut object, "anonymousId"),
+            timestamp: take(&mut object, "timestamp"),
+            original_timestamp: take(&mut object, "originalTimestamp"),
+            received_at: take(&mut object, "receivedAt"),
+            sent_at: take(&mut object, "sentAt"),
+            context: take(&mut object, "context"),
+            integrations: take(&mut object, "integrations"),
+            extra: object,
+        })
+    }
+}
+
+/// Removes `key` from `object`; a JSON `null` counts as absent.
+fn take(object: &mut Map<String, Value>, key: &str) -> Option<Value> {
+    object.remove(key).filter(|value| !value.is_null())
+}
+
 /// `identify`: who the user is, with traits.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Identify {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub traits: Option<Value>,
     #[serde(flatten)]
     pub common: Common,
 }
 
 /// `track`: an action the user performed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Track {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Value>,
     #[serde(flatten)]
     pub common: Common,
 }
 
 /// `group`: the user belongs to an account or organisation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_id: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub traits: Option<Value>,
     #[serde(flatten)]
     pub common: Common,
 }
 
 /// `page`: a web page view.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Page {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Value>,
     #[serde(flatten)]
     pub common: Common,
 }
 
 /// `screen`: a mobile screen view.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Screen {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub properties: Option<Value>,
     #[serde(flatten)]
     pub common: Common,
 }
 
 /// `alias`: merges two user identities.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Alias {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<Value>,
     #[serde(flatten)]
     pub common: Common,
@@ -168,7 +202,7 @@ pub struct Alias {
 ///
 /// Page and screen have the same fields, so the tag is the only thing that tells them apart; the
 /// enum is never deserialised untagged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Message {
     Identify(Identify),
@@ -193,24 +227,41 @@ impl Message {
             }
             _ => return Err(ModelError::MissingType),
         };
-        // Only `messageId` and the call-specific text fields have a fixed JSON type; report them by
-        // name rather than with serde's generic error.
-        if let Some(id) = object.get("messageId") {
-            if !(id.is_string() || id.is_null()) {
-                return Err(ModelError::InvalidField {
-                    field: "messageId".into(),
-                    reason: format!("expected a string, found {}", json_type_name(id)),
-                });
-            }
-        }
+        // Fields are taken out of the map by hand rather than through serde's derive: the derive
+        // buffers `flatten`ed and tagged content, which loses integers beyond 64 bits.
         let mut object = object;
-        if object.get("messageId").is_some_and(Value::is_null) {
-            object.remove("messageId");
-        }
-        serde_json::from_value(Value::Object(object)).map_err(|err| ModelError::InvalidField {
-            field: message_type.as_str().into(),
-            reason: err.to_string(),
-        })
+        object.remove("type");
+        let message = match message_type {
+            MessageType::Identify => Message::Identify(Identify {
+                traits: take(&mut object, "traits"),
+                common: Common::from_rest(object)?,
+            }),
+            MessageType::Track => Message::Track(Track {
+                event: take(&mut object, "event"),
+                properties: take(&mut object, "properties"),
+                common: Common::from_rest(object)?,
+            }),
+            MessageType::Group => Message::Group(Group {
+                group_id: take(&mut object, "groupId"),
+                traits: take(&mut object, "traits"),
+                common: Common::from_rest(object)?,
+            }),
+            MessageType::Page => Message::Page(Page {
+                name: take(&mut object, "name"),
+                properties: take(&mut object, "properties"),
+                common: Common::from_rest(object)?,
+            }),
+            MessageType::Screen => Message::Screen(Screen {
+                name: take(&mut object, "name"),
+                properties: take(&mut object, "properties"),
+                common: Common::from_rest(object)?,
+            }),
+            MessageType::Alias => Message::Alias(Alias {
+                previous_id: take(&mut object, "previousId"),
+                common: Common::from_rest(object)?,
+            }),
+        };
+        Ok(message)
     }
 
     /// The call type.
@@ -294,6 +345,20 @@ mod tests {
                 .unwrap();
         let text = serde_json::to_string(&message).unwrap();
         assert!(text.contains(r#""order_id":1610521604143693812"#), "{text}");
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_keep_every_digit() {
+        let message = parse(
+            r#"{"type":"track","event":"E","properties":{"a":18446744073709551616,"b":10000000000000000000000000000000000000000}}"#,
+        )
+        .unwrap();
+        let text = serde_json::to_string(&message).unwrap();
+        assert!(text.contains(r#""a":18446744073709551616"#), "{text}");
+        assert!(
+            text.contains(r#""b":10000000000000000000000000000000000000000"#),
+            "{text}"
+        );
     }
 
     #[test]
