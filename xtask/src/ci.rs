@@ -15,7 +15,15 @@ impl Args {
         run(
             &root,
             "cargo",
-            &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ],
         )?;
         self.test.exec()
     }

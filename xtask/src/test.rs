@@ -14,11 +14,23 @@ impl Args {
         let root = workspace_root();
         if !self.skip_npm {
             // The end-to-end test drives the service with the official @segment/analytics-node.
-            run(&root.join("e2e/node"), "npm", &["ci", "--no-audit", "--no-fund"])?;
+            run(
+                &root.join("e2e/node"),
+                "npm",
+                &["ci", "--no-audit", "--no-fund"],
+            )?;
         }
         // CI=true makes insta fail on a snapshot that is missing or differs, instead of writing it.
         std::env::set_var("CI", "true");
-        run(&root, "cargo", &["test", "--workspace", "--all-targets", "--locked"])?;
-        run(&root, "cargo", &["test", "--workspace", "--doc", "--locked"])
+        run(
+            &root,
+            "cargo",
+            &["test", "--workspace", "--all-targets", "--locked"],
+        )?;
+        run(
+            &root,
+            "cargo",
+            &["test", "--workspace", "--doc", "--locked"],
+        )
     }
 }

@@ -35,10 +35,8 @@ struct WorkDir(PathBuf);
 
 impl WorkDir {
     fn new(name: &str) -> WorkDir {
-        let path = std::env::temp_dir().join(format!(
-            "segment-airship-e2e-{name}-{}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("segment-airship-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create the service's working directory");
         WorkDir(path)
@@ -214,7 +212,9 @@ fn node_dir() -> PathBuf {
 async fn node_library_docs_examples_reach_airship() {
     let node_dir = node_dir();
     assert!(
-        node_dir.join("node_modules/@segment/analytics-node").is_dir(),
+        node_dir
+            .join("node_modules/@segment/analytics-node")
+            .is_dir(),
         "@segment/analytics-node is not installed in {}; run `cargo xtask test` or `npm ci` there",
         node_dir.display()
     );
