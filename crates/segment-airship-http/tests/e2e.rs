@@ -20,7 +20,16 @@ const DEADLINE: Duration = Duration::from_secs(30);
 struct Service {
     child: Child,
     base_url: String,
-    _work_dir: WorkDir,
+    work_dir: WorkDir,
+}
+
+impl Service {
+    /// Stops the service and returns everything it logged, at debug level.
+    fn stop_and_read_log(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(self.work_dir.0.join("service.log")).expect("read the service log")
+    }
 }
 
 impl Drop for Service {
@@ -65,6 +74,8 @@ async fn start_service(name: &str, mock: &RunningMock) -> Service {
     let addr = free_port();
     let work_dir = WorkDir::new(name);
     let config = MockConfig::default();
+    let log =
+        std::fs::File::create(work_dir.0.join("service.log")).expect("create the service log");
     let child = Command::new(env!("CARGO_BIN_EXE_segment-airship-http"))
         .args(["--listen", &addr.to_string()])
         .args(["--airship-url", &mock.base_url()])
@@ -72,14 +83,17 @@ async fn start_service(name: &str, mock: &RunningMock) -> Service {
         .args(["--access-token", &config.access_token])
         .args(["--write-key", WRITE_KEY])
         .current_dir(&work_dir.0)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::from(
+            log.try_clone().expect("clone the log file handle"),
+        ))
+        .stderr(Stdio::from(log))
         .spawn()
         .expect("start segment-airship-http");
     let service = Service {
         child,
         base_url: format!("http://{addr}"),
-        _work_dir: work_dir,
+        work_dir,
     };
     wait_until_healthy(&service.base_url).await;
     service
@@ -204,6 +218,22 @@ fn assert_docs_requests(received: &[RecordedRequest], time: DateTime<Utc>) {
     }
 }
 
+/// Checks the service's debug log, which records every Airship request, for the write key and the
+/// access token.
+fn assert_log_has_no_secrets(service: Service) {
+    let log = service.stop_and_read_log();
+    assert!(log.contains("DEBUG"), "the log has no debug lines: {log}");
+    assert!(
+        !log.contains(WRITE_KEY),
+        "the write key appears in the log: {log}"
+    );
+    let token = MockConfig::default().access_token;
+    assert!(
+        !log.contains(&token),
+        "the access token appears in the log: {log}"
+    );
+}
+
 fn node_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../e2e/node")
 }
@@ -245,6 +275,8 @@ async fn node_library_docs_examples_reach_airship() {
 
     let received = wait_for_requests(&mock, 3).await;
     assert_docs_requests(&received, time);
+
+    assert_log_has_no_secrets(service);
 }
 
 #[tokio::test]
@@ -286,4 +318,5 @@ async fn plain_http_docs_examples_reach_airship() {
 
     let received = wait_for_requests(&mock, 3).await;
     assert_docs_requests(&received, time);
+    assert_log_has_no_secrets(service);
 }
