@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::config::DataCenter;
 use crate::response::parse_body;
 
 /// Maximum length of a response body quoted in an error message, in characters.
@@ -18,7 +19,8 @@ pub enum AirshipError {
     /// Airship returned 401: the token is wrong, expired, lacks the role for the endpoint, or
     /// belongs to the other data center.
     #[error(
-        "airship rejected the credentials at {base_url} (401 unauthorized): check the access token and app key, and that both belong to this data center{}",
+        "airship rejected the credentials at {} (401 unauthorized): check the access token and app key, and that both belong to this data center{}",
+        describe_host(.base_url),
         body_suffix(.body)
     )]
     Unauthorized {
@@ -189,6 +191,18 @@ fn status_hint(status: u16) -> &'static str {
     }
 }
 
+/// Names the data center a base URL belongs to, so a 401 points at the likely fix.
+fn describe_host(base_url: &str) -> String {
+    let trimmed = base_url.trim_end_matches('/');
+    if trimmed == DataCenter::Us.base_url() {
+        format!("{trimmed} (data center `us`; use `eu` if the project is on Airship's EU site)")
+    } else if trimmed == DataCenter::Eu.base_url() {
+        format!("{trimmed} (data center `eu`; use `us` if the project is on Airship's US site)")
+    } else {
+        format!("{trimmed} (a custom base URL, not one of Airship's data centers)")
+    }
+}
+
 fn body_suffix(body: &str) -> String {
     if body.trim().is_empty() {
         String::new()
@@ -213,6 +227,23 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn unauthorized_names_data_center() {
+        let error = |base_url: &str| {
+            AirshipError::Unauthorized {
+                base_url: base_url.into(),
+                body: String::new(),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            error("https://go.urbanairship.com"),
+            "airship rejected the credentials at https://go.urbanairship.com (data center `us`; use `eu` if the project is on Airship's EU site) (401 unauthorized): check the access token and app key, and that both belong to this data center"
+        );
+        assert!(error("https://go.airship.eu/").contains("(data center `eu`; use `us`"));
+        assert!(error("http://127.0.0.1:9").contains("127.0.0.1:9 (a custom base URL"));
+    }
 
     fn api(status: u16) -> AirshipError {
         AirshipError::from_api_response(status, String::new(), None)

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Number, Value};
 use crate::outcome::{Warning, WarningReason};
 use crate::request::AirshipRequest;
 use crate::settings::{AttributeType, Settings};
-use crate::time::{airship_time, parse_event_time};
+use crate::time::{airship_time, parse_event_time, unreadable_time_hint};
 
 /// Airship's limit on attribute keys, in characters.
 pub(crate) const MAX_ATTRIBUTE_KEY_CHARS: usize = 64;
@@ -356,6 +356,10 @@ fn text_value(key: &str, value: &Value) -> Result<Value, ValueError> {
 fn number_value(key: &str, value: &Value) -> Result<Value, ValueError> {
     match value {
         Value::Number(_) => Ok(value.clone()),
+        Value::String(text) if has_leading_zero(text) => Err((
+            WarningReason::NotANumber,
+            format!("attribute `{key}` is a number attribute, and {text:?} would lose its leading zeros as a number; define the attribute as text in Airship and in [mapping.attributes] to keep them"),
+        )),
         Value::String(text) => parse_number(text).map(Value::Number).ok_or_else(|| {
             (
                 WarningReason::NotANumber,
@@ -364,6 +368,14 @@ fn number_value(key: &str, value: &Value) -> Result<Value, ValueError> {
         }),
         other => Err(unsupported(key, other)),
     }
+}
+
+/// Whether `text` is an integer part written with a leading zero (`"02134"`), which a number
+/// cannot keep. `"0"` and `"0.5"` are ordinary numbers.
+fn has_leading_zero(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let bytes = digits.as_bytes();
+    bytes.len() > 1 && bytes[0] == b'0' && bytes[1].is_ascii_digit()
 }
 
 /// Parses a numeric string, keeping its digits when it is already a JSON number literal.
@@ -424,7 +436,10 @@ fn date_value(key: &str, value: &Value) -> Result<Value, ValueError> {
         Some(time) => Ok(Value::String(airship_time(time))),
         None => Err((
             WarningReason::NotADate,
-            format!("attribute `{key}` is a date attribute, but {value} is not a date; send RFC 3339 (1990-07-14T00:00:00Z), a date (1990-07-14) or epoch seconds"),
+            format!(
+                "attribute `{key}` is a date attribute, but {value} {}",
+                unreadable_time_hint(value)
+            ),
         )),
     }
 }

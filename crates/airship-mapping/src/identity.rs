@@ -36,6 +36,15 @@ pub(crate) fn named_user(user_id: Option<&Value>) -> Result<Option<String>, Outc
             format!("userId {id:?} has leading or trailing whitespace, which Airship rejects; send the id without it"),
         ));
     }
+    // URL parsers (the WHATWG URL standard, which reqwest follows) treat `.` and `..` as dot
+    // segments even when percent-encoded, so the attributes path would address another endpoint.
+    if id == "." || id == ".." {
+        return Err(Outcome::invalid(
+            InvalidReason::InvalidUserId,
+            "userId",
+            format!("userId {id:?} cannot be used as an Airship named user, because it is a dot segment in the URL path of the attributes endpoint"),
+        ));
+    }
     let length = id.chars().count();
     if length > MAX_NAMED_USER_CHARS {
         return Err(Outcome::invalid(

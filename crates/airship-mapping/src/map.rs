@@ -70,7 +70,7 @@ fn map_outcome(
     ) {
         return Outcome::skipped(
             SkipReason::UnsupportedType,
-            format!("Airship has no equivalent of a `{message_type}` call"),
+            format!("Airship has no equivalent of `{message_type}` calls"),
         );
     }
     let user = match identity::named_user(common.user_id.as_ref()) {

@@ -1,6 +1,6 @@
 //! Event time: which field holds it, the accepted forms, and Airship's date-time form.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use segment_model::Common;
 use serde_json::Value;
 
@@ -52,6 +52,19 @@ fn parse_text(text: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// Explains why a time value was not accepted, and which forms are.
+pub(crate) fn unreadable_time_hint(value: &Value) -> &'static str {
+    let naive = value.as_str().is_some_and(|text| {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+            || NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").is_ok()
+    });
+    if naive {
+        "has no time-zone offset, so its instant is unknown; add `Z` for UTC or an offset such as +02:00"
+    } else {
+        "is not a date-time; send RFC 3339 with Z or an offset (2026-05-02T12:00:00Z), a date (2026-05-02), or epoch seconds, milliseconds or microseconds"
+    }
+}
+
 /// Reads epoch seconds (10 digits), milliseconds (13) or microseconds (16).
 fn parse_epoch(text: &str) -> Option<DateTime<Utc>> {
     if !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -86,9 +99,7 @@ pub(crate) fn event_time(
                     Outcome::invalid(
                         InvalidReason::InvalidTimestamp,
                         field,
-                        format!(
-                            "{field} {value} is not a date-time; send RFC 3339 with Z or an offset (2026-05-02T12:00:00Z), a date (2026-05-02) or epoch seconds or milliseconds"
-                        ),
+                        format!("{field} {value} {}", unreadable_time_hint(value)),
                     )
                 })?;
                 return Ok((time, field));

@@ -188,7 +188,7 @@ fn page_is_unsupported() {
     assert_eq!(
         line(json!({"type": "page", "messageId": "m-2", "userId": "u", "name": "Home"})),
         json!({"message_id": "m-2", "type": "page", "outcome": "skipped", "reason": "unsupported_type",
-               "message": "Airship has no equivalent of a `page` call"})
+               "message": "Airship has no equivalent of `page` calls"})
     );
 }
 
@@ -639,4 +639,46 @@ fn json_attribute_key_limit_counts_instance() {
         &settings,
     );
     assert_eq!(warning_reasons(&over), vec![(longer, "key_too_long")]);
+}
+
+#[test]
+fn dot_segment_user_ids_are_invalid() {
+    for user_id in [".", ".."] {
+        let mapped =
+            map(json!({"type": "identify", "userId": user_id, "traits": {"email": "a@b.c"}}));
+        assert_eq!(reason(&mapped), Some("invalid_user_id"), "{user_id}");
+    }
+    let dots_inside =
+        map(json!({"type": "identify", "userId": "a..b", "traits": {"email": "a@b.c"}}));
+    assert_eq!(
+        dots_inside.requests()[0].path,
+        "/api/named_users/a..b/attributes"
+    );
+}
+
+#[test]
+fn zip_code_with_leading_zero_is_left_out() {
+    let mapped = map(
+        json!({"type": "identify", "userId": "u", "traits": {"address": {"postalCode": "02134"}, "age": "0", "vip": true}}),
+    );
+    assert_eq!(
+        warning_reasons(&mapped),
+        vec![("address.postalCode".to_owned(), "not_a_number")]
+    );
+    assert_eq!(
+        requests(&mapped)[1]["body"]["attributes"][0]["value"],
+        json!(0)
+    );
+}
+
+#[test]
+fn time_without_offset_says_so() {
+    let mapped = map(
+        json!({"type": "track", "userId": "u", "event": "E", "timestamp": "2026-05-02T11:00:00"}),
+    );
+    let line = serde_json::to_value(&mapped).unwrap();
+    assert_eq!(
+        line["message"],
+        json!("timestamp \"2026-05-02T11:00:00\" has no time-zone offset, so its instant is unknown; add `Z` for UTC or an offset such as +02:00")
+    );
 }

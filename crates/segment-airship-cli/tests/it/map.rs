@@ -9,7 +9,7 @@ const NOW: &str = "2026-05-02T12:00:00Z";
 const PAGE: &str = r#"{"type":"page","messageId":"m-1","userId":"jill","name":"Home"}"#;
 const IDENTIFY: &str = r#"{"type":"identify","messageId":"m-2","userId":"jill","traits":{"new_customer":true,"order_completed_last_60days":false}}"#;
 
-const PAGE_LINE: &str = r#"{"message_id":"m-1","type":"page","outcome":"skipped","reason":"unsupported_type","message":"Airship has no equivalent of a `page` call"}"#;
+const PAGE_LINE: &str = r#"{"message_id":"m-1","type":"page","outcome":"skipped","reason":"unsupported_type","message":"Airship has no equivalent of `page` calls"}"#;
 const IDENTIFY_LINE: &str = r#"{"message_id":"m-2","type":"identify","outcome":"sent","requests":[{"method":"POST","path":"/api/named_users/tags","body":{"audience":{"named_user_id":["jill"]},"add":{"segment-integration":["new_customer"]},"remove":{"segment-integration":["order_completed_last_60days"]}}}]}"#;
 
 fn stdout(output: &std::process::Output) -> String {
