@@ -1,6 +1,7 @@
 //! Project automation, run as `cargo xtask <command>`.
 
 mod ci;
+mod contract;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -22,12 +23,16 @@ enum Task {
     Test(test::Args),
     /// Run what CI runs: format check, clippy with warnings denied, then `test`.
     Ci(ci::Args),
+    /// Run the Airship client's contract suite: against an in-process mock, or against a real
+    /// Airship project when AIRSHIP_CONTRACT_BASE_URL, _APP_KEY and _ACCESS_TOKEN are set.
+    Contract(contract::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Task::Test(args) => args.exec(),
         Task::Ci(args) => args.exec(),
+        Task::Contract(args) => args.exec(),
     }
 }
 

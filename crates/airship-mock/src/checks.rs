@@ -1,6 +1,8 @@
-//! Header checks Airship makes before it looks at the body: `Accept`, Bearer auth and app key.
+//! Header checks Airship makes before it looks at the body: `Accept`, auth and app key.
 
 use axum::http::{header, HeaderMap, StatusCode};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 
 use crate::reply::{ApiError, Rejection};
 use crate::MockConfig;
@@ -43,26 +45,89 @@ fn is_v3_media_range(range: &str) -> bool {
     })
 }
 
-/// Passes when `Authorization` is `Bearer <configured token>`, else 401 with a text body.
-pub(crate) fn bearer(headers: &HeaderMap, config: &MockConfig) -> Result<(), Rejection> {
+/// The credentials a request authenticated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// `Bearer <access token>`.
+    Bearer,
+    /// `Basic base64(app_key:master_secret)`.
+    BasicMaster,
+    /// `Basic base64(app_key:app_secret)`.
+    BasicApp,
+}
+
+/// Identifies the credentials in `Authorization`, or returns 401 with a text body.
+pub(crate) fn authenticate(
+    headers: &HeaderMap,
+    config: &MockConfig,
+) -> Result<Credentials, Rejection> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(Rejection::Unauthorized("missing Authorization header"));
     };
     let credentials = value.to_str().unwrap_or_default().trim();
-    let Some((scheme, token)) = credentials.split_once(' ') else {
+    let Some((scheme, secret)) = credentials.split_once(' ') else {
         return Err(Rejection::Unauthorized(
-            "Authorization header is not `Bearer <token>`",
+            "Authorization header is not `Bearer <token>` or `Basic <credentials>`",
         ));
     };
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let secret = secret.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return if secret == config.access_token {
+            Ok(Credentials::Bearer)
+        } else {
+            Err(Rejection::Unauthorized("invalid bearer token"))
+        };
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
         return Err(Rejection::Unauthorized(
-            "Authorization scheme must be Bearer",
+            "Authorization scheme must be Bearer or Basic",
         ));
     }
-    if token.trim() != config.access_token {
-        return Err(Rejection::Unauthorized("invalid bearer token"));
+
+    let decoded = BASE64
+        .decode(secret)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let Some((user, password)) = decoded.as_deref().and_then(|text| text.split_once(':')) else {
+        return Err(Rejection::Unauthorized(
+            "Basic credentials are not base64 of `app_key:secret`",
+        ));
+    };
+    if user != config.app_key {
+        return Err(Rejection::Unauthorized(
+            "the Basic auth user name is not the project app key",
+        ));
     }
-    Ok(())
+    if password == config.master_secret {
+        Ok(Credentials::BasicMaster)
+    } else if password == config.app_secret {
+        Ok(Credentials::BasicApp)
+    } else {
+        Err(Rejection::Unauthorized(
+            "the Basic auth password is neither the master secret nor the app secret",
+        ))
+    }
+}
+
+/// Custom events accept only Bearer tokens: Basic auth gets 401 even with valid secrets.
+pub(crate) fn require_bearer(credentials: Credentials) -> Result<(), Rejection> {
+    match credentials {
+        Credentials::Bearer => Ok(()),
+        Credentials::BasicMaster | Credentials::BasicApp => Err(Rejection::Unauthorized(
+            "custom events accept only a Bearer token, not Basic auth",
+        )),
+    }
+}
+
+/// Passes a Bearer token or the master secret for the named-user lookup, and rejects the app
+/// secret.
+pub(crate) fn require_read_access(credentials: Credentials) -> Result<(), Rejection> {
+    match credentials {
+        Credentials::Bearer | Credentials::BasicMaster => Ok(()),
+        Credentials::BasicApp => Err(Rejection::Unauthorized(
+            "the app secret cannot read named users; use the master secret or a Bearer token",
+        )),
+    }
 }
 
 /// Passes when `X-UA-Appkey` equals the configured app key, else 401 with a text body.
@@ -94,6 +159,59 @@ mod tests {
         for value in accepted {
             assert!(value.split(',').any(is_v3_media_range), "{value}");
         }
+    }
+
+    fn headers(authorization: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, authorization.parse().unwrap());
+        headers
+    }
+
+    fn basic(user: &str, password: &str) -> String {
+        format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
+    }
+
+    #[test]
+    fn credentials_identified() {
+        let config = MockConfig::default();
+        let identify = |value: &str| authenticate(&headers(value), &config);
+
+        assert_eq!(
+            identify("Bearer mock-access-token"),
+            Ok(Credentials::Bearer)
+        );
+        assert_eq!(
+            identify(&basic("mock-app-key", "mock-master-secret")),
+            Ok(Credentials::BasicMaster)
+        );
+        assert_eq!(
+            identify(&basic("mock-app-key", "mock-app-secret")),
+            Ok(Credentials::BasicApp)
+        );
+    }
+
+    #[test]
+    fn wrong_credentials_unauthorized() {
+        let config = MockConfig::default();
+        let attempts = [
+            "Bearer other".to_owned(),
+            basic("other-key", "mock-master-secret"),
+            basic("mock-app-key", "mock-access-token"),
+            "Basic not-base64!".to_owned(),
+            "Digest x".to_owned(),
+            "mock-access-token".to_owned(),
+        ];
+
+        for value in attempts {
+            assert!(
+                matches!(
+                    authenticate(&headers(&value), &config),
+                    Err(Rejection::Unauthorized(_))
+                ),
+                "{value}"
+            );
+        }
+        assert!(authenticate(&HeaderMap::new(), &config).is_err());
     }
 
     #[test]

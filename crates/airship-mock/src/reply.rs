@@ -36,6 +36,17 @@ impl ApiError {
         }
     }
 
+    /// Builds Airship's 404 for a named user that does not exist.
+    pub(crate) fn entity_not_found() -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            error: "Entity not found".into(),
+            error_code: 40401,
+            detail: None,
+            path: None,
+        }
+    }
+
     /// Builds an error without details, such as 404, 405 or 406.
     pub(crate) fn plain(status: StatusCode, error: &str) -> ApiError {
         ApiError {
@@ -110,11 +121,40 @@ impl IntoResponse for Rejection {
 
 /// Builds a 200 `{"ok":true,"operation_id":<new uuid>}` with `content_type`.
 pub(crate) fn ok(content_type: &'static str) -> Response {
-    let body = json!({"ok": true, "operation_id": new_operation_id()});
-    json_response(StatusCode::OK, content_type, &body)
+    ok_with(content_type, Map::new())
 }
 
-fn json_response(status: StatusCode, content_type: &'static str, body: &Value) -> Response {
+/// Builds a 200 like [`ok`] with the extra top-level `fields`, such as `tag_warnings`.
+pub(crate) fn ok_with(content_type: &'static str, fields: Map<String, Value>) -> Response {
+    let mut body = Map::new();
+    body.insert("ok".into(), Value::Bool(true));
+    body.insert("operation_id".into(), Value::String(new_operation_id()));
+    body.extend(fields);
+    json_response(StatusCode::OK, content_type, &Value::Object(body))
+}
+
+/// Builds the response to an injected error `status`: a text body for 401, as Airship sends it,
+/// and Airship's JSON error object otherwise, with `Retry-After` when `retry_after` is set.
+pub(crate) fn injected_error(status: StatusCode, retry_after: Option<u64>) -> Response {
+    let mut response = if status == StatusCode::UNAUTHORIZED {
+        Rejection::Unauthorized("injected fault").into_response()
+    } else {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        ApiError::plain(status, reason).into_response()
+    };
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+pub(crate) fn json_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: &Value,
+) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],

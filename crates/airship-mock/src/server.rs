@@ -7,12 +7,21 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::connection::{ConnectionHandle, DroppableListener};
+use crate::named_users::NamedUser;
 use crate::{router, MockAirship, MockConfig, RecordedRequest};
 
-/// Binds `addr` and serves the mock on a background task until [`RunningMock::shutdown`] is
-/// called or the handle is dropped. Port 0 picks a free port; read it from
-/// [`RunningMock::local_addr`].
+/// Checks `config`, binds `addr` and serves the mock on a background task until
+/// [`RunningMock::shutdown`] is called or the handle is dropped. Port 0 picks a free port; read it
+/// from [`RunningMock::local_addr`].
 pub async fn spawn(config: MockConfig, addr: SocketAddr) -> anyhow::Result<RunningMock> {
+    config.validate().context("invalid airship mock config")?;
+    spawn_with(MockAirship::new(config), addr).await
+}
+
+/// Serves existing state like [`spawn`], for faults or named users that must be in place before
+/// the first request arrives.
+pub async fn spawn_with(mock: MockAirship, addr: SocketAddr) -> anyhow::Result<RunningMock> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("failed to bind the airship mock to {addr}"))?;
@@ -20,11 +29,10 @@ pub async fn spawn(config: MockConfig, addr: SocketAddr) -> anyhow::Result<Runni
         .local_addr()
         .context("failed to read the airship mock's bound address")?;
 
-    let mock = MockAirship::new(config);
-    let app = router(mock.clone());
+    let app = router(mock.clone()).into_make_service_with_connect_info::<ConnectionHandle>();
     let (shutdown_sender, shutdown_receiver) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(DroppableListener::new(listener), app)
             .with_graceful_shutdown(async {
                 // A dropped sender means the handle is gone, which also stops the server.
                 let _ = shutdown_receiver.await;
@@ -82,9 +90,16 @@ impl RunningMock {
         self.mock.requests()
     }
 
-    /// Clears every recorded request.
+    /// Restores the start state: no recorded requests, no faults, and only the known named
+    /// users, with no tags, attributes or events.
     pub fn reset(&self) {
         self.mock.reset();
+    }
+
+    /// Returns named user `id` with its tags, attributes and events, or `None` when it does not
+    /// exist.
+    pub fn named_user(&self, id: &str) -> Option<NamedUser> {
+        self.mock.named_user(id)
     }
 
     /// Stops accepting connections, waits for in-flight requests to finish, then returns.

@@ -31,7 +31,7 @@ async fn all_three_endpoints_accepted() {
         })]),
         AirshipRequest::named_user_tags(json!({
             "audience": {"named_user_id": ["u-42"]},
-            "add": {"segment": ["plan_pro"]}
+            "add": {"segment-integration": ["plan_pro"]}
         })),
         AirshipRequest::named_user_attributes(
             "acct/42 #ü",
@@ -66,7 +66,7 @@ async fn wrong_token_is_unauthorized() {
     let client = client_for(&mock, "not-the-mock-token");
     let request = AirshipRequest::named_user_tags(json!({
         "audience": {"named_user_id": ["u-42"]},
-        "add": {"segment": ["plan_pro"]}
+        "add": {"segment-integration": ["plan_pro"]}
     }));
 
     let error = client.send(&request).await.unwrap_err();

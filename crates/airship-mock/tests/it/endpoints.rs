@@ -4,7 +4,8 @@ use serde_json::{json, Value};
 
 use crate::{authorized_post, start, Answer, ACCEPT_V3, TOKEN};
 
-const TAGS_BODY: &str = r#"{"audience":{"named_user_id":["u-42"]},"add":{"segment":["plan_pro"]}}"#;
+const TAGS_BODY: &str =
+    r#"{"audience":{"named_user_id":["u-42"]},"add":{"segment-integration":["plan_pro"]}}"#;
 const ATTRIBUTES_BODY: &str =
     r#"{"attributes":[{"action":"set","key":"first_name","value":"Ada"}]}"#;
 const EVENTS_BODY: &str =

@@ -22,8 +22,7 @@ async fn request_recorded_exactly_as_sent() {
     let mock = start().await;
     let http = reqwest::Client::new();
     let path = "/api/named_users/acct%2F42%20%23%C3%BC/attributes";
-    let body =
-        r#"{"attributes":[{"action":"set","key":"account_id","value":1610521604143693812}]}"#;
+    let body = r#"{"attributes":[{"action":"set","key":"zipcode","value":1610521604143693812}]}"#;
 
     let response = authorized_post(&http, &mock, path)
         .body(body)
