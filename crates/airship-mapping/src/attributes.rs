@@ -236,6 +236,10 @@ fn attribute_operation(
         ));
         return None;
     }
+    if key.contains('#') {
+        warnings.push(key_with_hash(source, key));
+        return None;
+    }
     let kind = match settings.attribute_type(key) {
         Some(kind) => kind,
         None if settings.send_unknown_attributes => match inferred_type(candidate.value) {
@@ -271,6 +275,14 @@ fn attribute_operation(
         }
     };
     Some(json!({"action": "set", "key": wire_key, "value": value, "timestamp": timestamp}))
+}
+
+pub(crate) fn key_with_hash(source: &str, key: &str) -> Warning {
+    Warning::new(
+        source,
+        WarningReason::InvalidKey,
+        format!("attribute key `{key}` contains `#`, which Airship reserves to separate a JSON attribute's instance"),
+    )
 }
 
 pub(crate) fn key_too_long(source: &str, key: &str) -> Warning {
@@ -320,9 +332,22 @@ fn attribute_value(key: &str, kind: AttributeType, value: &Value) -> Result<Valu
         AttributeType::Number => number_value(key, value),
         AttributeType::Date => date_value(key, value),
         AttributeType::Json => match value {
+            Value::Object(_) if contains_null(value) => Err((
+                WarningReason::UnsupportedValue,
+                format!("JSON attribute `{key}` contains null, which Airship's JSON attributes cannot hold; leave the key out instead"),
+            )),
             Value::Object(_) => Ok(value.clone()),
             other => Err(unsupported(key, other)),
         },
+    }
+}
+
+fn contains_null(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.iter().any(contains_null),
+        Value::Object(object) => object.values().any(contains_null),
+        Value::Bool(_) | Value::Number(_) | Value::String(_) => false,
     }
 }
 

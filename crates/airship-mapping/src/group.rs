@@ -5,7 +5,7 @@ use segment_model::Group;
 use serde_json::{json, Map, Value};
 
 use crate::attributes::{
-    key_too_long, tag_requests, trait_changes, TraitOwner, MAX_ATTRIBUTE_KEY_CHARS,
+    key_too_long, key_with_hash, tag_requests, trait_changes, TraitOwner, MAX_ATTRIBUTE_KEY_CHARS,
 };
 use crate::identify::sent_or_nothing;
 use crate::identity::is_integer_text;
@@ -52,7 +52,9 @@ pub(crate) fn map(
     // Airship attributes have no boolean type, so membership is the text "true".
     let membership_key = format!("{GROUP_ATTRIBUTE_PREFIX}{group_id}");
     let mut operations = Vec::new();
-    if membership_key.chars().count() > MAX_ATTRIBUTE_KEY_CHARS {
+    if membership_key.contains('#') {
+        warnings.push(key_with_hash("groupId", &membership_key));
+    } else if membership_key.chars().count() > MAX_ATTRIBUTE_KEY_CHARS {
         warnings.push(key_too_long("groupId", &membership_key));
     } else {
         operations.push(

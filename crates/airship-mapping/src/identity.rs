@@ -36,6 +36,14 @@ pub(crate) fn named_user(user_id: Option<&Value>) -> Result<Option<String>, Outc
             format!("userId {id:?} has leading or trailing whitespace, which Airship rejects; send the id without it"),
         ));
     }
+    // Airship's id pattern `^(?!\s).{1,128}(?<!\s)$` has `.`, which matches no line terminator.
+    if id.chars().any(is_line_terminator) {
+        return Err(Outcome::invalid(
+            InvalidReason::InvalidUserId,
+            "userId",
+            format!("userId {id:?} contains a line break, which Airship rejects in named user ids"),
+        ));
+    }
     // URL parsers (the WHATWG URL standard, which reqwest follows) treat `.` and `..` as dot
     // segments even when percent-encoded, so the attributes path would address another endpoint.
     if id == "." || id == ".." {
@@ -54,6 +62,10 @@ pub(crate) fn named_user(user_id: Option<&Value>) -> Result<Option<String>, Outc
         ));
     }
     Ok(Some(id))
+}
+
+fn is_line_terminator(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
 fn describe(value: &Value) -> String {

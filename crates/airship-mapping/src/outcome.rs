@@ -99,6 +99,8 @@ pub enum WarningReason {
     ReservedKey,
     /// An attribute key is longer than 64 characters.
     KeyTooLong,
+    /// An attribute key contains `#`, which Airship reserves to separate a JSON attribute's instance.
+    InvalidKey,
     /// A tag is longer than 127 characters, or empty.
     InvalidTag,
     /// A text value is longer than 255 characters.
@@ -128,6 +130,7 @@ impl WarningReason {
             WarningReason::NotAKnownAttribute => "not_a_known_attribute",
             WarningReason::ReservedKey => "reserved_key",
             WarningReason::KeyTooLong => "key_too_long",
+            WarningReason::InvalidKey => "invalid_key",
             WarningReason::InvalidTag => "invalid_tag",
             WarningReason::TextTooLong => "text_too_long",
             WarningReason::NotANumber => "not_a_number",

@@ -1,6 +1,6 @@
 //! `track`: one Airship custom event.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use segment_model::Track;
 use serde_json::{json, Map, Number, Value};
 
@@ -52,7 +52,10 @@ pub(crate) fn map(
         }
     };
     let occurred =
-        match event_time(&track.common, now).and_then(|(time, field)| occurred(time, field, now)) {
+        // Airship receives whole seconds, so the window is checked on the time as it is sent.
+        match event_time(&track.common, now)
+            .and_then(|(time, field)| occurred(time.trunc_subsecs(0), field, now))
+        {
             Ok(time) => time,
             Err(invalid) => return invalid,
         };

@@ -682,3 +682,50 @@ fn time_without_offset_says_so() {
         json!("timestamp \"2026-05-02T11:00:00\" has no time-zone offset, so its instant is unknown; add `Z` for UTC or an offset such as +02:00")
     );
 }
+
+#[test]
+fn user_id_with_line_break_is_invalid() {
+    for user_id in ["jill\nsmith", "jill\r\nsmith", "jill\u{2028}smith"] {
+        let mapped = map(json!({"type": "identify", "userId": user_id, "traits": {"vip": true}}));
+        assert_eq!(reason(&mapped), Some("invalid_user_id"), "{user_id:?}");
+    }
+}
+
+#[test]
+fn group_id_with_hash_leaves_attribute_out() {
+    let mapped = map(
+        json!({"type": "group", "userId": "jill", "groupId": "acme#eu", "traits": {"vip": true}}),
+    );
+    assert_eq!(
+        warning_reasons(&mapped),
+        vec![("groupId".to_owned(), "invalid_key")]
+    );
+    assert_eq!(mapped.requests().len(), 1);
+    assert_eq!(mapped.requests()[0].path, "/api/named_users/tags");
+}
+
+#[test]
+fn json_attribute_with_null_is_left_out() {
+    let mut settings = Settings::default();
+    settings
+        .attributes
+        .insert("preferences".into(), airship_mapping::AttributeType::Json);
+    let mapped = map_with(
+        json!({"type": "identify", "userId": "u", "traits": {"preferences": {"color": null, "size": [1, null]}, "vip": true}}),
+        &settings,
+    );
+    assert_eq!(
+        warning_reasons(&mapped),
+        vec![("preferences".to_owned(), "unsupported_value")]
+    );
+    assert_eq!(mapped.requests().len(), 1);
+}
+
+#[test]
+fn ninety_days_checked_on_whole_seconds() {
+    // 0.2 s under 90 days old, but sent as 12:00:00, which is 0.3 s over 90 days old.
+    let now: DateTime<Utc> = "2026-05-02T12:00:00.300Z".parse().unwrap();
+    let message = json!({"type": "track", "userId": "u", "event": "E", "timestamp": "2026-02-01T12:00:00.500Z"});
+    let mapped = map_message(message, &Settings::default(), now);
+    assert_eq!(reason(&mapped), Some("too_old"));
+}

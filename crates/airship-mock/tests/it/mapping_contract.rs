@@ -119,11 +119,7 @@ impl Contract {
     }
 
     /// Maps `raw` with `settings` and checks each request against the schemas and the mock.
-    /// Messages that hit a [`known_divergence`] pass without a check.
     fn check(&self, raw: &Value, settings: &Settings) -> Result<(), String> {
-        if known_divergence(raw, settings).is_some() {
-            return Ok(());
-        }
         let mapped = map_message(raw.clone(), settings, now());
         let router = airship_mock::router(MockAirship::new(self.config.clone()));
         for request in mapped.requests() {
@@ -148,56 +144,6 @@ impl Contract {
         }
         Ok(())
     }
-}
-
-/// Returns which known mapping divergence `raw` hits, if any: inputs for which `airship-mapping`
-/// produces a request that Airship's schema or the mock rejects. The ignored tests at the end of
-/// this file reproduce each one.
-///
-/// NOTE: these are open mapping bugs, left in place because this suite does not change the
-/// mapping. Remove an entry once the mapping handles it, so the properties cover it again.
-fn known_divergence(raw: &Value, settings: &Settings) -> Option<&'static str> {
-    let user_id = raw
-        .get("userId")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if user_id
-        .chars()
-        .any(|c| matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}'))
-    {
-        return Some("user id with a line break inside");
-    }
-    let is_group = raw.get("type").and_then(Value::as_str) == Some("group");
-    let group_id = raw
-        .get("groupId")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if is_group && group_id.contains('#') {
-        return Some("group id with `#`");
-    }
-    let traits = raw.get("traits").and_then(Value::as_object);
-    let json_trait_with_null = traits.into_iter().flatten().any(|(key, value)| {
-        settings.attribute_type(key) == Some(AttributeType::Json) && json_has_null(value)
-    });
-    if json_trait_with_null {
-        return Some("JSON attribute with null");
-    }
-    None
-}
-
-/// Returns whether a JSON attribute value contains `null` where Airship's schema has no null: as a property
-/// value or an array item, outside nested objects.
-fn json_has_null(value: &Value) -> bool {
-    fn item_has_null(item: &Value) -> bool {
-        match item {
-            Value::Null => true,
-            Value::Array(items) => items.iter().any(item_has_null),
-            Value::Bool(_) | Value::Number(_) | Value::String(_) | Value::Object(_) => false,
-        }
-    }
-    value
-        .as_object()
-        .is_some_and(|object| object.values().any(item_has_null))
 }
 
 /// Sends `request` through `router` with the headers the live client sends.
@@ -506,58 +452,4 @@ fn generated_requests_valid_and_accepted_with_default_settings() {
 #[test]
 fn generated_requests_valid_and_accepted_with_custom_attributes() {
     run_property(&custom_settings());
-}
-
-// ---------------------------------------------------------------------------------------------
-// Known divergences, one ignored test each: run them with `cargo test -- --ignored`. Each fails
-// until the mapping stops producing the rejected request.
-// ---------------------------------------------------------------------------------------------
-
-/// Checks `raw` against the schemas and the mock without skipping known divergences.
-fn check_unfiltered(raw: Value, settings: &Settings) -> Result<(), String> {
-    let contract = Contract::new();
-    let mapped = map_message(raw.clone(), settings, now());
-    assert!(!mapped.requests().is_empty(), "{mapped:?}");
-    let router = airship_mock::router(MockAirship::new(contract.config.clone()));
-    for request in mapped.requests() {
-        if let Some(violations) = contract.schemas.violations(request) {
-            return Err(format!(
-                "schema violations: {violations}\nbody: {}",
-                request.body
-            ));
-        }
-        let (status, answer) = contract.runtime.block_on(send(router.clone(), request));
-        if status != 200 {
-            return Err(format!(
-                "mock answered {status}: {answer}\nbody: {}",
-                request.body
-            ));
-        }
-    }
-    Ok(())
-}
-
-#[test]
-#[ignore = "known mapping bug: a userId with a line break inside is sent as the named user"]
-fn user_id_with_line_break_rejected() {
-    let raw = json!({"type": "identify", "userId": "jill\nsmith", "traits": {"vip": true}});
-
-    check_unfiltered(raw, &Settings::default()).unwrap();
-}
-
-#[test]
-#[ignore = "known mapping bug: a groupId with `#` makes an attribute key with `#`"]
-fn group_id_with_hash_rejected() {
-    let raw = json!({"type": "group", "userId": "jill", "groupId": "acme#eu#1", "traits": {}});
-
-    check_unfiltered(raw, &Settings::default()).unwrap();
-}
-
-#[test]
-#[ignore = "known mapping bug: null inside a JSON attribute value is sent as is"]
-fn json_attribute_with_null_rejected() {
-    let raw =
-        json!({"type": "identify", "userId": "jill", "traits": {"preferences": {"color": null}}});
-
-    check_unfiltered(raw, &custom_settings()).unwrap();
 }
