@@ -240,7 +240,10 @@ impl MockAirship {
     /// Fills in the outcome of recorded request `sequence`, unless it was cleared meanwhile.
     pub(crate) fn finish(&self, sequence: u64, status: Option<u16>, fault: Option<InjectedFault>) {
         let mut log = lock(&self.inner.requests);
-        if let Some((_, request)) = log.entries.iter_mut().find(|(s, _)| *s == sequence) {
+        // Entries are pushed in sequence order, so a binary search keeps this O(log n) however
+        // long the log grows.
+        if let Ok(index) = log.entries.binary_search_by_key(&sequence, |(s, _)| *s) {
+            let request = &mut log.entries[index].1;
             request.status = status;
             request.fault = fault;
         }
