@@ -1,5 +1,7 @@
 //! Project automation, run as `cargo xtask <command>`.
 
+mod bench_batch;
+mod bench_delivery;
 mod ci;
 mod contract;
 mod test;
@@ -26,6 +28,12 @@ enum Task {
     /// Run the Airship client's contract suite: against an in-process mock, or against a real
     /// Airship project when AIRSHIP_CONTRACT_BASE_URL, _APP_KEY and _ACCESS_TOKEN are set.
     Contract(contract::Args),
+    /// Load-test the HTTP service with its durable spool against the mock Airship on loopback,
+    /// in release mode, and print the results as Markdown for docs/benchmarks.md.
+    BenchDelivery(bench_delivery::Args),
+    /// Measure the batch front end (dry run and delivery to the mock) on a generated NDJSON file,
+    /// in release mode, and print the results as Markdown for docs/benchmarks.md.
+    BenchBatch(bench_batch::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,6 +41,8 @@ fn main() -> anyhow::Result<()> {
         Task::Test(args) => args.exec(),
         Task::Ci(args) => args.exec(),
         Task::Contract(args) => args.exec(),
+        Task::BenchDelivery(args) => args.exec(),
+        Task::BenchBatch(args) => args.exec(),
     }
 }
 

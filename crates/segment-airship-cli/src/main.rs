@@ -1,5 +1,7 @@
-//! `segment-airship`: maps Segment messages to Airship requests (`map`) or delivers them (`send`).
+//! `segment-airship`: maps Segment messages to Airship requests (`map`), delivers them (`send`),
+//! and lists or replays the service's dead letters (`dead-letters`).
 
+mod dead_letters;
 mod input;
 
 use std::io::{BufWriter, Write};
@@ -17,6 +19,7 @@ use serde::Serialize;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::EnvFilter;
 
+use crate::dead_letters::DeadLettersArgs;
 use crate::input::{split_messages, Item, Source};
 
 /// Exit status when an input, the config file or the credentials could not be read.
@@ -39,6 +42,7 @@ struct Cli {
 enum Command {
     Map(MapArgs),
     Send(SendArgs),
+    DeadLetters(DeadLettersArgs),
 }
 
 /// Print the Airship requests each message maps to, without sending anything.
@@ -69,6 +73,9 @@ struct MapArgs {
 
 /// Map each message and send its requests to Airship, in order, without retrying.
 ///
+/// This is a one-off delivery with no spool: nothing is batched across messages, retried or kept
+/// as a dead letter. Use the HTTP service for durable delivery.
+///
 /// Each output line is the `map` line of the message plus `"delivery": {"status":
 /// "delivered"|"failed"|"skipped"|"invalid", "requests": [...]}` with Airship's status,
 /// operation_id and warnings, or its error, for every request.
@@ -94,11 +101,8 @@ fn main() -> ExitCode {
 
     let result = match cli.command {
         Command::Map(args) => run_map(&args),
-        Command::Send(args) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("failed to start the async runtime")
-            .and_then(|runtime| runtime.block_on(run_send(&args))),
+        Command::Send(args) => block_on(run_send(&args)),
+        Command::DeadLetters(args) => block_on(args.run()),
     };
     match result {
         Ok(code) => code,
@@ -107,6 +111,17 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_INPUT_ERROR)
         }
     }
+}
+
+/// Runs `future` on a single-threaded runtime.
+fn block_on(
+    future: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?
+        .block_on(future)
 }
 
 /// Sends logs to standard error: `warn` and above, unless RUST_LOG sets another filter.

@@ -11,8 +11,10 @@ use axum::response::Response;
 pub(crate) struct CallSummary {
     pub(crate) messages: usize,
     pub(crate) rejected: usize,
-    /// Messages with a request Airship did not accept.
-    pub(crate) failed: usize,
+    /// Messages committed to the spool.
+    pub(crate) queued: usize,
+    /// Messages acknowledged without storing, because their `messageId` was seen recently.
+    pub(crate) duplicates: usize,
 }
 
 /// The `error` code of a rejected call, attached to the response for the log line.
@@ -37,7 +39,8 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
         status = response.status().as_u16(),
         messages = summary.map(|summary| summary.messages),
         rejected = summary.map(|summary| summary.rejected),
-        failed = summary.map(|summary| summary.failed),
+        queued = summary.map(|summary| summary.queued),
+        duplicates = summary.map(|summary| summary.duplicates),
         error,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "Handled a call."

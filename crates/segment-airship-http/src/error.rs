@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::access_log::ErrorCode;
 use crate::limits::{MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, MAX_REQUEST_BYTES};
 
-/// A call rejected before any of its messages was delivered.
+/// A call rejected before any of its messages was accepted.
 ///
 /// The response body is `{"error": <code>, "message": <sentence>}`; the code is stable, the
 /// sentence names the value at fault and the limit or the fix.
@@ -52,6 +52,12 @@ pub enum ApiError {
     /// 400: a batch body that is not `{"batch": [...]}`.
     #[error("batch body must be a JSON object with a `batch` array")]
     NotABatch,
+    /// 503: the messages could not be committed to the spool, so none of them was accepted.
+    /// The cause is logged, not returned.
+    #[error(
+        "the service could not store the messages; nothing was accepted, send the call again later"
+    )]
+    SpoolUnavailable,
 }
 
 /// Reason a call is unauthorised.
@@ -106,6 +112,7 @@ impl ApiError {
             ApiError::NotAnObject { .. } => "not_an_object",
             ApiError::TypeMismatch { .. } => "type_mismatch",
             ApiError::NotABatch => "not_a_batch",
+            ApiError::SpoolUnavailable => "spool_unavailable",
         }
     }
 
@@ -114,6 +121,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::UnsupportedEncoding { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::SpoolUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RequestTooLarge { .. }
             | ApiError::MessageTooLarge { .. }
             | ApiError::TooManyMessages { .. }

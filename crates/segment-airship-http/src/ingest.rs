@@ -1,4 +1,7 @@
 //! Route handlers: one message per call, a batch, health and unknown paths.
+//!
+//! A call gets its response once its sendable messages are committed to the spool. The delivery
+//! engine sends them to Airship afterwards.
 
 use airship_mapping::{InvalidReason, Mapped, Outcome};
 use axum::body::Body;
@@ -7,7 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
 use axum::Json;
-use segment_airship_delivery::{deliver_message, Delivered};
+use segment_airship_delivery::{Incoming, SpoolError};
 use segment_model::{json_type_name, parse_batch, MessageType};
 use serde_json::{json, Value};
 
@@ -64,10 +67,14 @@ async fn single(
     }
 
     let now = (state.clock)();
-    let delivered = deliver_message(state.client.as_ref(), message, &state.settings, now).await;
+    let messages = state
+        .intake
+        .accept(vec![Incoming::Message(message)], now)
+        .await
+        .map_err(spool_unavailable)?;
     Ok(CallResponse {
         kind: CallKind::Single,
-        messages: vec![delivered],
+        messages,
     })
 }
 
@@ -91,19 +98,29 @@ pub(crate) async fn batch(
     let sizes: Vec<usize> = items.iter().map(serialized_len).collect();
     let batch = parse_batch(body).map_err(|_| ApiError::NotABatch)?;
 
-    // NOTE: messages are delivered one after another before the response, so a large batch to a
-    // slow Airship can outlast the caller's timeout. Durable delivery will respond after spooling.
-    let now = (state.clock)();
-    let mut messages = Vec::with_capacity(batch.messages.len());
-    for (message, size) in batch.messages.into_iter().zip(sizes) {
-        let delivered = if size > MAX_MESSAGE_BYTES {
-            too_large(&message, size)
-        } else {
-            deliver_message(state.client.as_ref(), message, &state.settings, now).await
-        };
-        messages.push(delivered);
-    }
+    let incoming = batch
+        .messages
+        .into_iter()
+        .zip(sizes)
+        .map(|(mut message, size)| {
+            // A write key is a credential: it must not reach the spool or the dead letters.
+            if let Value::Object(object) = &mut message {
+                object.remove("writeKey");
+            }
+            if size > MAX_MESSAGE_BYTES {
+                Incoming::Rejected(too_large(&message, size))
+            } else {
+                Incoming::Message(message)
+            }
+        })
+        .collect();
 
+    let now = (state.clock)();
+    let messages = state
+        .intake
+        .accept(incoming, now)
+        .await
+        .map_err(spool_unavailable)?;
     Ok(CallResponse {
         kind: CallKind::Batch,
         messages,
@@ -112,10 +129,10 @@ pub(crate) async fn batch(
 
 /// Builds the invalid outcome of a batch message over the size limit.
 ///
-/// Such a message is neither mapped nor sent.
-fn too_large(message: &Value, size: usize) -> Delivered {
+/// Such a message is neither mapped nor spooled.
+fn too_large(message: &Value, size: usize) -> Mapped {
     let text_field = |key: &str| message.get(key).and_then(Value::as_str).map(str::to_owned);
-    let mapped = Mapped {
+    Mapped {
         message_id: text_field("messageId"),
         message_type: text_field("type"),
         outcome: Outcome::invalid(
@@ -124,16 +141,43 @@ fn too_large(message: &Value, size: usize) -> Delivered {
             ApiError::MessageTooLarge { size }.to_string(),
         ),
         warnings: Vec::new(),
-    };
-    Delivered {
-        mapped,
-        requests: Vec::new(),
     }
 }
 
-/// `GET /health`: the process is up and serving.
-pub(crate) async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// Logs why the spool failed and returns the error for the caller, without the detail.
+fn spool_unavailable(error: SpoolError) -> ApiError {
+    tracing::error!(
+        error = %ErrorChain(&error),
+        "Failed to commit messages to the spool; the call is answered 503 and nothing was stored."
+    );
+    ApiError::SpoolUnavailable
+}
+
+/// `GET /health`: the process is up, with the delivery state and counters.
+pub(crate) async fn health(State(state): State<AppState>) -> Json<Value> {
+    let engine = state.intake.engine();
+    Json(json!({
+        "status": "ok",
+        "delivery": {
+            "state": engine.state(),
+            "counters": engine.stats(),
+        }
+    }))
+}
+
+/// Displays an error with its sources, separated by `: `.
+struct ErrorChain<'a>(&'a dyn std::error::Error);
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
 }
 
 /// Any other path or method.

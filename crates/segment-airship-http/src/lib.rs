@@ -2,8 +2,9 @@
 //!
 //! The routes follow Segment's HTTP tracking API: `POST /v1/<type>` for one message of each call
 //! type (identify, track, group, page, screen, alias), and `POST /v1/batch` (or its alias
-//! `/v1/import`) for many. Each accepted message is mapped and sent to Airship before the response
-//! is returned, and the response lists every message's outcome.
+//! `/v1/import`) for many. Each message is mapped to validate it, the sendable ones are committed
+//! to the spool, and only then does the call get its response, listing every message's outcome. The
+//! delivery engine sends the spooled messages to Airship afterwards.
 //!
 //! [`app`] builds the router, so tests drive it without a socket. [`serve`] runs it on a listener.
 

@@ -1,4 +1,5 @@
-//! `segment-airship-http`: serves Segment's tracking API and delivers each message to Airship.
+//! `segment-airship-http`: serves Segment's tracking API, spools each message and delivers it to
+//! Airship.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,17 +8,28 @@ use airship_client::{AirshipClient, AirshipConfig, LiveClient, Secret};
 use airship_mock::{MockConfig, RunningMock};
 use anyhow::{bail, Context as _};
 use clap::Parser;
-use segment_airship_delivery::{AirshipArgs, ConfigFile};
+use segment_airship_delivery::{
+    AirshipArgs, AirshipTarget, ConfigFile, Engine, EngineArgs, Intake, Spool, SpoolArgs,
+    SqliteSpool,
+};
 use segment_airship_http::{AppState, Auth, WriteKey};
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::EnvFilter;
 
+// Mapping and JSON handling allocate many small values per message; mimalloc serves them with
+// far less contention than the system allocator (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Accepts Segment tracking-API calls (/v1/identify, /v1/track, /v1/group, /v1/page, /v1/screen,
-/// /v1/alias, /v1/batch, /v1/import) and sends each message to Airship before responding.
+/// /v1/alias, /v1/batch, /v1/import), commits each sendable message to an on-disk spool before
+/// responding, and delivers the spool to Airship in batches with retries.
 ///
 /// Callers authenticate with a Segment write key, as the Basic auth user name or as `writeKey`
-/// in the body. Logging follows RUST_LOG (default `info`).
+/// in the body. Messages Airship rejects, or that fail past --max-age or --max-attempts, become
+/// dead letters: list and replay them with `segment-airship dead-letters`. Logging follows
+/// RUST_LOG (default `info`).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -27,6 +39,12 @@ struct Args {
 
     #[command(flatten)]
     airship: AirshipArgs,
+
+    #[command(flatten)]
+    spool: SpoolArgs,
+
+    #[command(flatten)]
+    engine: EngineArgs,
 
     /// Segment write key that callers must present; repeat the flag to accept several.
     /// SEGMENT_WRITE_KEYS takes a comma-separated list.
@@ -56,8 +74,7 @@ async fn main() -> anyhow::Result<()> {
 
     let auth = auth(&args)?;
     let file = args.airship.load_config()?;
-    let (client, mock) = airship_client(&args, &file).await?;
-    let state = AppState::new(client, file.mapping, auth);
+    let (client, target, mock) = airship_client(&args, &file).await?;
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -65,16 +82,45 @@ async fn main() -> anyhow::Result<()> {
     let address = listener
         .local_addr()
         .context("failed to read the bound address")?;
+
+    let spool = Arc::new(
+        SqliteSpool::open(&args.spool.path, args.spool.options())
+            .with_context(|| format!("failed to open the spool {}", args.spool.path.display()))?,
+    );
+    let counts = spool.counts().await.context("failed to read the spool")?;
+    tracing::info!(
+        path = %args.spool.path.display(),
+        pending = counts.pending,
+        dead_letters = counts.dead_letters,
+        "Opened the spool."
+    );
+
+    let settings = Arc::new(file.mapping);
+    let shared_spool: Arc<dyn Spool> = spool.clone();
+    let engine = Engine::start(
+        shared_spool.clone(),
+        client,
+        settings.clone(),
+        target,
+        args.engine.config(),
+    );
+    let intake = Intake::new(shared_spool, settings, engine.handle());
+    let state = AppState::new(intake, auth);
+
     tracing::info!(
         address = %address,
         auth = auth_mode(&state.auth),
         "Listening for Segment calls."
     );
 
-    segment_airship_http::serve(listener, state, shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    let served = segment_airship_http::serve(listener, state, shutdown_signal()).await;
     tracing::info!("Stopped serving.");
+
+    // Delivery stops after the last call has its response, so every acknowledged message is
+    // either delivered now or left in the spool for the next start.
+    engine.shutdown().await;
+    spool.close().await;
+    served.context("the HTTP server failed")?;
 
     if let Some(mock) = mock {
         mock.shutdown().await?;
@@ -117,7 +163,7 @@ fn auth(args: &Args) -> anyhow::Result<Auth> {
 async fn airship_client(
     args: &Args,
     file: &ConfigFile,
-) -> anyhow::Result<(Arc<dyn AirshipClient>, Option<RunningMock>)> {
+) -> anyhow::Result<(Arc<dyn AirshipClient>, AirshipTarget, Option<RunningMock>)> {
     if !args.mock_airship {
         let client = args.airship.live_client(file)?;
         let config = client.config();
@@ -127,7 +173,11 @@ async fn airship_client(
             app_key = %config.app_key,
             "Sending to Airship."
         );
-        return Ok((Arc::new(client), None));
+        let target = AirshipTarget {
+            data_center: config.data_center,
+            base_url: config.base_url.clone(),
+        };
+        return Ok((Arc::new(client), target, None));
     }
 
     if args.airship.airship_url.is_some() {
@@ -149,12 +199,16 @@ async fn airship_client(
     )
     .with_base_url(mock.base_url())
     .with_timeout(args.airship.timeout());
+    let target = AirshipTarget {
+        data_center: config.data_center,
+        base_url: config.base_url.clone(),
+    };
     let client = LiveClient::new(config).context("failed to set up the client for the mock")?;
     tracing::warn!(
         base_url = %mock.base_url(),
         "Sending to a mock Airship server, not to Airship."
     );
-    Ok((Arc::new(client), Some(mock)))
+    Ok((Arc::new(client), target, Some(mock)))
 }
 
 fn auth_mode(auth: &Auth) -> &'static str {

@@ -4,7 +4,7 @@ use airship_mapping::{Outcome, Warning};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use segment_airship_delivery::{Delivered, DeliveryReport, DeliveryStatus};
+use segment_airship_delivery::{Accepted, IntakeStatus};
 use serde::Serialize;
 
 use crate::access_log::{CallSummary, ErrorCode};
@@ -20,15 +20,15 @@ pub(crate) enum CallKind {
 #[derive(Debug)]
 pub(crate) struct CallResponse {
     pub(crate) kind: CallKind,
-    pub(crate) messages: Vec<Delivered>,
+    pub(crate) messages: Vec<Accepted>,
 }
 
 /// `{"success": true, "rejected": [...], "results": [...]}`; `rejected` only when non-empty.
 ///
 /// A single-message call whose message is invalid gets 422 with `"success": false` and
-/// `error`/`message` naming the problem. Every other accepted call gets 200, also when
-/// Airship rejected a request: the Segment call itself succeeded, and the delivery result is in
-/// `results`.
+/// `error`/`message` naming the problem. Every other accepted call gets 200, sent only after
+/// every `queued` message is committed to the spool. Airship's responses come later and end in
+/// the log, or in the dead letters.
 #[derive(Serialize)]
 struct CallBody<'a> {
     success: bool,
@@ -51,7 +51,7 @@ struct RejectedEntry<'a> {
     message: &'a str,
 }
 
-/// The outcome of one message, named like the `map` output.
+/// The outcome of one message, named like the `map` output, and what the service did with it.
 #[derive(Serialize)]
 struct ResultEntry<'a> {
     index: usize,
@@ -63,14 +63,15 @@ struct ResultEntry<'a> {
     reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
+    /// `queued`, `duplicate`, `skipped` or `invalid`.
+    status: IntakeStatus,
     #[serde(skip_serializing_if = "<[Warning]>::is_empty")]
     warnings: &'a [Warning],
-    delivery: DeliveryReport<'a>,
 }
 
 impl<'a> ResultEntry<'a> {
-    fn new(index: usize, delivered: &'a Delivered) -> ResultEntry<'a> {
-        let mapped = &delivered.mapped;
+    fn new(index: usize, accepted: &'a Accepted) -> ResultEntry<'a> {
+        let mapped = &accepted.mapped;
         let message = match &mapped.outcome {
             Outcome::Sent { .. } => None,
             Outcome::Skipped { message, .. } => Some(message.as_str()),
@@ -83,19 +84,19 @@ impl<'a> ResultEntry<'a> {
             outcome: mapped.outcome.name(),
             reason: mapped.outcome.reason_code(),
             message,
+            status: accepted.status,
             warnings: &mapped.warnings,
-            delivery: delivered.report(),
         }
     }
 }
 
-fn rejected_entry(index: usize, delivered: &Delivered) -> Option<RejectedEntry<'_>> {
-    let Outcome::Invalid(invalid) = &delivered.mapped.outcome else {
+fn rejected_entry(index: usize, accepted: &Accepted) -> Option<RejectedEntry<'_>> {
+    let Outcome::Invalid(invalid) = &accepted.mapped.outcome else {
         return None;
     };
     Some(RejectedEntry {
         index,
-        message_id: delivered.mapped.message_id.as_deref(),
+        message_id: accepted.mapped.message_id.as_deref(),
         reason: invalid.reason.code(),
         field: &invalid.field,
         message: &invalid.message,
@@ -108,22 +109,25 @@ impl IntoResponse for CallResponse {
             .messages
             .iter()
             .enumerate()
-            .filter_map(|(index, delivered)| rejected_entry(index, delivered))
+            .filter_map(|(index, accepted)| rejected_entry(index, accepted))
             .collect();
         let results = self
             .messages
             .iter()
             .enumerate()
-            .map(|(index, delivered)| ResultEntry::new(index, delivered))
+            .map(|(index, accepted)| ResultEntry::new(index, accepted))
             .collect();
+        let count = |status: IntakeStatus| {
+            self.messages
+                .iter()
+                .filter(|accepted| accepted.status == status)
+                .count()
+        };
         let summary = CallSummary {
             messages: self.messages.len(),
             rejected: rejected.len(),
-            failed: self
-                .messages
-                .iter()
-                .filter(|delivered| delivered.status() == DeliveryStatus::Failed)
-                .count(),
+            queued: count(IntakeStatus::Queued),
+            duplicates: count(IntakeStatus::Duplicate),
         };
 
         let single_invalid = self.kind == CallKind::Single && !rejected.is_empty();

@@ -1,14 +1,13 @@
-//! State shared by every request handler: the Airship client, the mapping settings, the accepted
-//! write keys and the clock.
+//! State shared by every request handler: the intake that validates and spools messages, the
+//! accepted write keys and the clock.
 
 use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use airship_client::AirshipClient;
-use airship_mapping::Settings;
 use chrono::{DateTime, Utc};
+use segment_airship_delivery::Intake;
 
 /// The time source used as "now" when mapping; tests replace it to fix the time.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -16,10 +15,8 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// State of the router: cheap to clone, shared by every request.
 #[derive(Clone)]
 pub struct AppState {
-    /// Sends the mapped requests to Airship.
-    pub client: Arc<dyn AirshipClient>,
-    /// Mapping settings from the `[mapping]` table of the config file.
-    pub settings: Arc<Settings>,
+    /// Maps each message and commits the sendable ones to the spool the engine delivers from.
+    pub intake: Intake,
     /// Accepted write keys, or none required.
     pub auth: Auth,
     /// "Now" for the mapping: the fallback event time and the reference for Airship's time window.
@@ -28,10 +25,9 @@ pub struct AppState {
 
 impl AppState {
     /// Creates the state with the system clock.
-    pub fn new(client: Arc<dyn AirshipClient>, settings: Settings, auth: Auth) -> AppState {
+    pub fn new(intake: Intake, auth: Auth) -> AppState {
         AppState {
-            client,
-            settings: Arc::new(settings),
+            intake,
             auth,
             clock: Arc::new(Utc::now),
         }
@@ -50,8 +46,7 @@ impl AppState {
 impl fmt::Debug for AppState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AppState")
-            .field("client", &self.client)
-            .field("settings", &self.settings)
+            .field("intake", &self.intake)
             .field("auth", &self.auth)
             .finish_non_exhaustive()
     }

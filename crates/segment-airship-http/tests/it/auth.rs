@@ -182,6 +182,7 @@ async fn body_write_key_is_not_mapped() {
     let (status, _) = harness
         .call(post_anonymous("/v1/identify", message.to_string()))
         .await;
+    harness.delivered().await;
 
     assert_eq!(status, StatusCode::OK);
     let sent = serde_json::to_string(&harness.client.requests()).unwrap();

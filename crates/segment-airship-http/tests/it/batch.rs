@@ -1,11 +1,13 @@
 //! `/v1/batch` and `/v1/import`: partial acceptance, envelope fields and per-message results.
 
+use airship_client::AirshipError;
 use airship_mapping::{map_message, Outcome, Settings};
 use axum::http::StatusCode;
+use segment_airship_delivery::{DeadLetterFilter, Spool};
 use segment_airship_http::MAX_MESSAGE_BYTES;
 use serde_json::{json, Value};
 
-use crate::support::{harness, now, post};
+use crate::support::{harness, now, post, WRITE_KEY};
 
 fn invalid_message(raw: Value) -> String {
     match map_message(raw, &Settings::default(), now()).outcome {
@@ -71,7 +73,7 @@ async fn invalid_and_oversized_messages_are_rejected_individually() {
         .map(|result| {
             (
                 result["outcome"].as_str().unwrap(),
-                result["delivery"]["status"].as_str().unwrap(),
+                result["status"].as_str().unwrap(),
             )
         })
         .collect();
@@ -81,10 +83,11 @@ async fn invalid_and_oversized_messages_are_rejected_individually() {
             ("skipped", "skipped"),
             ("invalid", "invalid"),
             ("invalid", "invalid"),
-            ("sent", "delivered"),
+            ("sent", "queued"),
             ("invalid", "invalid"),
         ]
     );
+    harness.delivered().await;
     assert_eq!(harness.client.requests().len(), 1);
     assert_eq!(harness.client.requests()[0].path, "/api/named_users/tags");
 }
@@ -102,14 +105,16 @@ async fn batch_without_rejections_has_no_rejected_list() {
 }
 
 #[tokio::test]
-async fn messages_are_sent_in_batch_order() {
+async fn identical_tag_changes_share_one_request() {
     let harness = harness();
     let batch = json!({"batch": [
         {"type": "identify", "userId": "first", "traits": {"vip": true}},
-        {"type": "identify", "userId": "second", "traits": {"vip": true}}
+        {"type": "identify", "userId": "second", "traits": {"vip": true}},
+        {"type": "identify", "userId": "third", "traits": {"vip": false}}
     ]});
 
     harness.call(post("/v1/batch", &batch)).await;
+    harness.delivered().await;
 
     let audiences: Vec<Value> = harness
         .client
@@ -117,7 +122,41 @@ async fn messages_are_sent_in_batch_order() {
         .iter()
         .map(|request| request.body["audience"]["named_user_id"].clone())
         .collect();
-    assert_eq!(audiences, [json!(["first"]), json!(["second"])]);
+    assert_eq!(audiences, [json!(["first", "second"]), json!(["third"])]);
+}
+
+#[tokio::test]
+async fn message_write_key_is_not_spooled() {
+    let harness = harness();
+    let batch = json!({"batch": [
+        {"type": "track", "messageId": "m-1", "userId": "jill", "event": "Signed Up", "writeKey": WRITE_KEY}
+    ]});
+    // The rejection turns the message into a dead letter, which shows the stored message.
+    harness.client.push_response(Err(AirshipError::Api {
+        status: 400,
+        error: None,
+        error_code: None,
+        details: None,
+        operation_id: None,
+        body: String::new(),
+        retry_after: None,
+    }));
+
+    harness.call(post("/v1/batch", &batch)).await;
+    harness.delivered().await;
+
+    let dead = harness
+        .spool
+        .dead_letters(DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].message["event"], "Signed Up");
+    assert!(
+        dead[0].message.get("writeKey").is_none(),
+        "{}",
+        dead[0].message
+    );
 }
 
 #[tokio::test]
@@ -129,6 +168,7 @@ async fn envelope_integrations_apply_to_messages() {
     });
 
     let (status, body) = harness.call(post("/v1/batch", &batch)).await;
+    harness.delivered().await;
 
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["results"][0]["reason"], "disabled_by_integrations");

@@ -2,6 +2,7 @@
 
 mod auth;
 mod batch;
+mod durability;
 mod limits;
 mod routes;
 mod socket;

@@ -1,9 +1,10 @@
-//! One route per call type, the path's type, delivery results, health and unknown paths.
+//! One route per call type, the path's type, spooled delivery, health and unknown paths.
 
 use airship_client::{AirshipError, AirshipRequest};
 use airship_mapping::{map_message, Mapped, Outcome, Settings};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use segment_airship_delivery::{DeadLetterFilter, DeadLetterReason, Spool};
 use serde_json::{json, Value};
 
 use crate::support::{harness, now, post};
@@ -45,6 +46,7 @@ async fn identify_sends_boolean_traits_as_tags() {
     let harness = harness();
 
     let (status, body) = harness.call(post("/v1/identify", &jill_identify())).await;
+    harness.delivered().await;
 
     assert_eq!(harness.client.requests(), vec![jill_tags_request()]);
     assert_eq!(status, StatusCode::OK);
@@ -55,13 +57,7 @@ async fn identify_sends_boolean_traits_as_tags() {
             "message_id": "m-1",
             "type": "identify",
             "outcome": "sent",
-            "delivery": {"status": "delivered", "requests": [{
-                "method": "POST",
-                "path": "/api/named_users/tags",
-                "result": "accepted",
-                "status": 200,
-                "operation_id": "00000000-0000-4000-8000-000000000001"
-            }]}
+            "status": "queued"
         }]})
     );
 }
@@ -79,9 +75,10 @@ async fn track_sends_custom_event() {
     });
 
     let (status, body) = harness.call(post("/v1/track", &track)).await;
+    harness.delivered().await;
 
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["results"][0]["delivery"]["status"], "delivered");
+    assert_eq!(body["results"][0]["status"], "queued");
     assert_eq!(
         harness.client.requests(),
         vec![AirshipRequest::custom_events(vec![json!({
@@ -108,6 +105,7 @@ async fn group_sets_group_attribute_and_company() {
     });
 
     let (status, body) = harness.call(post("/v1/group", &group)).await;
+    harness.delivered().await;
 
     assert_eq!(status, StatusCode::OK);
     let requests = harness.client.requests();
@@ -158,7 +156,7 @@ async fn page_screen_and_alias_are_skipped() {
                 "outcome": "skipped",
                 "reason": "unsupported_type",
                 "message": mapping_message(typed),
-                "delivery": {"status": "skipped", "requests": []}
+                "status": "skipped"
             }]}),
             "{message_type}"
         );
@@ -238,14 +236,14 @@ async fn invalid_single_message_is_unprocessable() {
                 "outcome": "invalid",
                 "reason": "invalid_user_id",
                 "message": expected_message,
-                "delivery": {"status": "invalid", "requests": []}
+                "status": "invalid"
             }]
         })
     );
 }
 
 #[tokio::test]
-async fn airship_rejection_is_reported_in_results() {
+async fn airship_rejection_becomes_dead_letter() {
     let harness = harness();
     harness.client.push_response(Err(AirshipError::Api {
         status: 400,
@@ -258,18 +256,61 @@ async fn airship_rejection_is_reported_in_results() {
     }));
 
     let (status, body) = harness.call(post("/v1/identify", &jill_identify())).await;
+    harness.delivered().await;
 
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["success"], true);
-    let delivery = &body["results"][0]["delivery"];
-    assert_eq!(delivery["status"], "failed");
-    let error = &delivery["requests"][0]["error"];
-    assert_eq!(error["kind"], "api");
-    assert_eq!(error["status"], 400);
-    assert_eq!(error["error"], "Could not parse request body.");
-    assert_eq!(error["details"], json!({"error": "tag group not found"}));
-    assert_eq!(error["operation_id"], "op-400");
-    assert_eq!(error["retryable"], false);
+    assert_eq!(body["results"][0]["status"], "queued");
+    let dead = harness
+        .spool
+        .dead_letters(DeadLetterFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].message_id.as_deref(), Some("m-1"));
+    assert_eq!(dead[0].failure.reason, DeadLetterReason::Rejected);
+    assert_eq!(dead[0].failure.status, Some(400));
+    assert_eq!(
+        dead[0].failure.error.as_deref(),
+        Some("Could not parse request body.")
+    );
+    assert_eq!(
+        dead[0].failure.details,
+        Some(json!({"error": "tag group not found"}))
+    );
+    assert_eq!(dead[0].failure.operation_id.as_deref(), Some("op-400"));
+    assert_eq!(dead[0].message["userId"], "jill");
+}
+
+#[tokio::test]
+async fn repeated_message_id_is_acknowledged_as_duplicate() {
+    let harness = harness();
+
+    let (_, first) = harness.call(post("/v1/identify", &jill_identify())).await;
+    let (status, again) = harness.call(post("/v1/identify", &jill_identify())).await;
+    harness.delivered().await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first["results"][0]["status"], "queued");
+    assert_eq!(again["results"][0]["status"], "duplicate");
+    assert_eq!(harness.client.requests(), vec![jill_tags_request()]);
+}
+
+#[tokio::test]
+async fn closed_spool_is_service_unavailable() {
+    let harness = harness();
+    harness.spool.close().await;
+
+    let (status, body) = harness.call(post("/v1/identify", &jill_identify())).await;
+
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"], "spool_unavailable");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was accepted"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -280,7 +321,9 @@ async fn health_is_ok() {
     let (status, body) = harness.call(request).await;
 
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"status": "ok"}));
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["delivery"]["state"], "running");
+    assert_eq!(body["delivery"]["counters"]["queued"], 0);
 }
 
 #[tokio::test]

@@ -2,10 +2,14 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use airship_client::{AirshipConfig, DataCenter, LiveClient};
 use airship_mapping::Settings;
 use airship_mock::{MockConfig, RecordedRequest};
+use segment_airship_delivery::{
+    AirshipTarget, Engine, EngineConfig, Intake, Spool, SqliteSpool, SqliteSpoolOptions,
+};
 use segment_airship_http::{serve, AppState, Auth, WriteKey};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -31,8 +35,29 @@ async fn identify_reaches_mock_airship_with_credentials() {
         .with_base_url(mock.base_url()),
     )
     .unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let spool: Arc<dyn Spool> = Arc::new(
+        SqliteSpool::open(
+            &directory.path().join("spool.db"),
+            SqliteSpoolOptions::default(),
+        )
+        .unwrap(),
+    );
+    let settings = Arc::new(Settings::default());
+    let target = AirshipTarget {
+        data_center: DataCenter::Us,
+        base_url: mock.base_url(),
+    };
+    let engine = Engine::start(
+        spool.clone(),
+        Arc::new(client),
+        settings.clone(),
+        target,
+        EngineConfig::default(),
+    );
+    let intake = Intake::new(spool, settings, engine.handle());
     let auth = Auth::write_keys([WriteKey::new(WRITE_KEY)]).unwrap();
-    let state = AppState::new(Arc::new(client), Settings::default(), auth).with_clock(now);
+    let state = AppState::new(intake, auth).with_clock(now);
     let listener = TcpListener::bind(LOOPBACK).await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -59,12 +84,11 @@ async fn identify_reaches_mock_airship_with_credentials() {
     let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
 
     assert_eq!(status, 200, "{body}");
-    let delivery = &body["results"][0]["delivery"];
-    assert_eq!(delivery["status"], "delivered", "{body}");
-    assert!(
-        delivery["requests"][0]["operation_id"].is_string(),
-        "{body}"
-    );
+    assert_eq!(body["results"][0]["status"], "queued", "{body}");
+    tokio::time::timeout(Duration::from_secs(10), engine.handle().wait_idle())
+        .await
+        .expect("the message is delivered within 10 s")
+        .unwrap();
 
     let recorded: Vec<RecordedRequest> = mock.requests();
     assert_eq!(recorded.len(), 1, "{recorded:?}");
@@ -90,5 +114,6 @@ async fn identify_reaches_mock_airship_with_credentials() {
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+    engine.shutdown().await;
     mock.shutdown().await.unwrap();
 }

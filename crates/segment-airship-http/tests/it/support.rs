@@ -1,16 +1,21 @@
-//! Shared setup: a router over an in-memory Airship client with a fixed clock, and request helpers.
+//! Shared setup: a router over an in-memory spool, a delivery engine and an in-memory Airship
+//! client with a fixed clock, and request helpers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use airship_client::{AirshipClient, InMemoryClient};
+use airship_client::{AirshipClient, DataCenter, InMemoryClient};
 use airship_mapping::Settings;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use axum::Router;
 use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
+use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use segment_airship_delivery::{
+    AirshipTarget, Engine, EngineConfig, Intake, Spool, SqliteSpool, SqliteSpoolOptions,
+};
 use segment_airship_http::{app, AppState, Auth, WriteKey};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -23,9 +28,11 @@ pub(crate) fn now() -> DateTime<Utc> {
     "2026-05-02T12:00:00Z".parse().unwrap()
 }
 
-/// A router and the in-memory client behind it.
+/// A router, the spool and engine behind it, and the in-memory client the engine sends to.
 pub(crate) struct Harness {
     pub(crate) client: Arc<InMemoryClient>,
+    pub(crate) spool: Arc<SqliteSpool>,
+    pub(crate) engine: Engine,
     pub(crate) router: Router,
 }
 
@@ -36,10 +43,35 @@ pub(crate) fn harness() -> Harness {
 
 pub(crate) fn harness_with(auth: Auth) -> Harness {
     let client = Arc::new(InMemoryClient::new());
-    let shared: Arc<dyn AirshipClient> = client.clone();
-    let state = AppState::new(shared, Settings::default(), auth).with_clock(now);
+    let spool = Arc::new(SqliteSpool::in_memory(SqliteSpoolOptions::default()).unwrap());
+    let settings = Arc::new(Settings::default());
+    let shared_client: Arc<dyn AirshipClient> = client.clone();
+    let shared_spool: Arc<dyn Spool> = spool.clone();
+
+    let target = AirshipTarget {
+        data_center: DataCenter::Us,
+        base_url: "http://in-memory".into(),
+    };
+    // One worker, so requests of different users go out in a predictable order.
+    let config = EngineConfig {
+        workers: 1,
+        flush_interval: Duration::from_millis(5),
+        ..EngineConfig::default()
+    };
+
+    let engine = Engine::start(
+        shared_spool.clone(),
+        shared_client,
+        settings.clone(),
+        target,
+        config,
+    );
+    let intake = Intake::new(shared_spool, settings, engine.handle());
+    let state = AppState::new(intake, auth).with_clock(now);
     Harness {
         client,
+        spool,
+        engine,
         router: app(state),
     }
 }
@@ -84,5 +116,13 @@ impl Harness {
             )
         });
         (status, body)
+    }
+
+    /// Waits until the engine has settled every spooled message.
+    pub(crate) async fn delivered(&self) {
+        tokio::time::timeout(Duration::from_secs(10), self.engine.handle().wait_idle())
+            .await
+            .expect("the spool drains within 10 s")
+            .unwrap();
     }
 }
