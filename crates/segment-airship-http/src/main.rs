@@ -1,6 +1,7 @@
 //! `segment-airship-http`: serves Segment's tracking API, spools each message and delivers it to
 //! Airship.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -135,6 +136,7 @@ fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

@@ -93,8 +93,10 @@ impl fmt::Display for WriteKey {
 impl FromStr for WriteKey {
     type Err = Infallible;
 
+    /// Parses one key from a flag or from `SEGMENT_WRITE_KEYS`, trimming surrounding whitespace so
+    /// `key1, key2` reads as two keys. Segment write keys never contain spaces.
     fn from_str(key: &str) -> Result<WriteKey, Infallible> {
-        Ok(WriteKey::new(key))
+        Ok(WriteKey::new(key.trim()))
     }
 }
 
@@ -161,6 +163,18 @@ mod tests {
         let debug = format!("{auth:?} {}", WriteKey::new("wk-secret"));
 
         assert!(!debug.contains("wk-secret"), "{debug}");
+    }
+
+    #[test]
+    fn parsed_write_key_is_trimmed() {
+        let keys: Vec<WriteKey> = "key1, key2 "
+            .split(',')
+            .map(|k| k.parse().unwrap())
+            .collect();
+        let auth = Auth::write_keys(keys).unwrap();
+
+        assert!(auth.accepts("key2"));
+        assert!(!auth.accepts(" key2"));
     }
 
     #[test]
