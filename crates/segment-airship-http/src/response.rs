@@ -61,6 +61,9 @@ struct ResultEntry<'a> {
     outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'static str>,
+    /// The field at fault, for an invalid message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
     /// `queued`, `duplicate`, `skipped` or `invalid`.
@@ -72,10 +75,12 @@ struct ResultEntry<'a> {
 impl<'a> ResultEntry<'a> {
     fn new(index: usize, accepted: &'a Accepted) -> ResultEntry<'a> {
         let mapped = &accepted.mapped;
-        let message = match &mapped.outcome {
-            Outcome::Sent { .. } => None,
-            Outcome::Skipped { message, .. } => Some(message.as_str()),
-            Outcome::Invalid(invalid) => Some(invalid.message.as_str()),
+        let (field, message) = match &mapped.outcome {
+            Outcome::Sent { .. } => (None, None),
+            Outcome::Skipped { message, .. } => (None, Some(message.as_str())),
+            Outcome::Invalid(invalid) => {
+                (Some(invalid.field.as_str()), Some(invalid.message.as_str()))
+            }
         };
         ResultEntry {
             index,
@@ -83,6 +88,7 @@ impl<'a> ResultEntry<'a> {
             message_type: mapped.message_type.as_deref(),
             outcome: mapped.outcome.name(),
             reason: mapped.outcome.reason_code(),
+            field,
             message,
             status: accepted.status,
             warnings: &mapped.warnings,

@@ -235,6 +235,7 @@ async fn invalid_single_message_is_unprocessable() {
                 "type": "identify",
                 "outcome": "invalid",
                 "reason": "invalid_user_id",
+                "field": "userId",
                 "message": expected_message,
                 "status": "invalid"
             }]
