@@ -110,17 +110,7 @@ pub(crate) fn optional_time(
     }
 }
 
-/// Name of a JSON value's type, for error details.
-pub(crate) fn json_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
+pub(crate) use segment_model::json_type_name;
 
 #[cfg(test)]
 mod tests {
