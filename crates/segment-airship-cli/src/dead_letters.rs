@@ -146,7 +146,16 @@ async fn replay(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
 
     println!("{}", serde_json::json!({ "replayed": replayed }));
     eprintln!(
-        "{replayed} dead letters moved back to the spool; the service delivers them when it runs"
+        "{replayed} dead letter(s) moved back to the spool; the service delivers them when it runs"
     );
+    // A mistyped id would otherwise pass silently.
+    let requested = args.ids.len() as u64;
+    if requested > replayed {
+        eprintln!(
+            "error: {} of the {requested} requested id(s) are not dead letters in this spool; `dead-letters list` shows the ids",
+            requested - replayed
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -40,16 +40,25 @@ impl Source {
         }
     }
 
-    /// Reads the whole input as UTF-8 text.
+    /// Reads the whole input as UTF-8 text. Gzip input gets an error that names the tool that
+    /// reads it.
     pub(crate) fn read(&self) -> std::io::Result<String> {
-        match self {
+        let bytes = match self {
             Source::Stdin => {
-                let mut text = String::new();
-                std::io::stdin().lock().read_to_string(&mut text)?;
-                Ok(text)
+                let mut bytes = Vec::new();
+                std::io::stdin().lock().read_to_end(&mut bytes)?;
+                bytes
             }
-            Source::File(path) => std::fs::read_to_string(path),
+            Source::File(path) => std::fs::read(path)?,
+        };
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the input is gzip-compressed, which this command does not read; use `segment-airship-batch --dry-run` (same output) or decompress it first",
+            ));
         }
+        String::from_utf8(bytes)
+            .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
     }
 }
 

@@ -136,6 +136,33 @@ async fn replay_moves_the_selected_letter_back() {
     spool.close().await;
 }
 
+#[tokio::test]
+async fn replay_of_unknown_id_fails() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("spool.db");
+    spool_with_dead_letters(&path).await;
+
+    let output = run(
+        command(&[
+            "dead-letters",
+            "replay",
+            "--spool",
+            path.to_str().unwrap(),
+            "--id",
+            "99",
+        ]),
+        "",
+    );
+
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json_lines(&output), [json!({"replayed": 0})]);
+    assert!(
+        stderr(&output).contains("1 of the 1 requested id(s) are not dead letters"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn replay_without_selection_is_a_usage_error() {
     let output = run(command(&["dead-letters", "replay", "--spool", "x.db"]), "");

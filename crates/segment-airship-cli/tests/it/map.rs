@@ -121,6 +121,22 @@ fn invalid_now_names_flag_and_form() {
 }
 
 #[test]
+fn gzip_file_names_the_batch_dry_run() {
+    let file = input_file("events.ndjson.gz", "");
+    // The gzip header's magic bytes are enough for the check.
+    std::fs::write(&file, [0x1f, 0x8b, 0x08, 0x00]).unwrap();
+
+    let output = run(command(&["map", "--now", NOW, file.to_str().unwrap()]), "");
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("is gzip-compressed, which this command does not read; use `segment-airship-batch --dry-run`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn missing_file_fails_after_mapping_the_others() {
     let file = input_file("page.ndjson", PAGE);
 
