@@ -4,7 +4,6 @@
 mod dead_letters;
 mod input;
 
-use std::io::IsTerminal;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,11 +13,11 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use segment_airship_delivery::{
-    deliver_message, load_config_file, send_mapped, AirshipArgs, DeliveryStatus,
+    deliver_message, init_stderr_logging, load_config_file, send_mapped, AirshipArgs,
+    DeliveryStatus,
 };
 use serde::Serialize;
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::EnvFilter;
 
 use crate::dead_letters::DeadLettersArgs;
 use crate::input::{split_messages, Item, Source};
@@ -98,7 +97,7 @@ struct SendArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_stderr_logging(LevelFilter::WARN);
 
     let result = match cli.command {
         Command::Map(args) => run_map(&args),
@@ -123,18 +122,6 @@ fn block_on(
         .build()
         .context("failed to start the async runtime")?
         .block_on(future)
-}
-
-/// Sends logs to standard error: `warn` and above, unless RUST_LOG sets another filter.
-fn init_tracing() {
-    let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::WARN.into())
-        .from_env_lossy();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
 }
 
 fn parse_now(value: &str) -> Result<DateTime<Utc>, String> {

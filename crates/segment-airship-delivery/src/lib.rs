@@ -13,6 +13,7 @@ pub mod config;
 pub mod deliver;
 pub mod engine;
 pub mod intake;
+pub mod logging;
 pub mod spool;
 
 pub use args::{parse_duration, EngineArgs, SpoolArgs};
@@ -25,6 +26,7 @@ pub use engine::{
     AirshipTarget, DeliveryState, Engine, EngineConfig, EngineHandle, RetryPolicy, StatsSnapshot,
 };
 pub use intake::{Accepted, Incoming, Intake, IntakeStatus};
+pub use logging::init_stderr_logging;
 pub use spool::{
     Appended, DeadLetter, DeadLetterFilter, DeadLetterReason, Failure, NewMessage, Settlement,
     Spool, SpoolCounts, SpoolError, SpoolKey, SpooledMessage, SqliteSpool, SqliteSpoolOptions,

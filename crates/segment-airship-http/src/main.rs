@@ -1,7 +1,6 @@
 //! `segment-airship-http`: serves Segment's tracking API, spools each message and delivers it to
 //! Airship.
 
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -10,13 +9,12 @@ use airship_mock::{MockConfig, RunningMock};
 use anyhow::{bail, Context as _};
 use clap::Parser;
 use segment_airship_delivery::{
-    AirshipArgs, AirshipTarget, ConfigFile, Engine, EngineArgs, Intake, Spool, SpoolArgs,
-    SqliteSpool,
+    init_stderr_logging, AirshipArgs, AirshipTarget, ConfigFile, Engine, EngineArgs, Intake, Spool,
+    SpoolArgs, SqliteSpool,
 };
 use segment_airship_http::{AppState, Auth, WriteKey};
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::EnvFilter;
 
 // Mapping and JSON handling allocate many small values per message; mimalloc serves them with
 // far less contention than the system allocator (see docs/benchmarks.md).
@@ -71,7 +69,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    init_tracing();
+    init_stderr_logging(LevelFilter::INFO);
 
     let auth = auth(&args)?;
     let file = args.airship.load_config()?;
@@ -127,17 +125,6 @@ async fn main() -> anyhow::Result<()> {
         mock.shutdown().await?;
     }
     Ok(())
-}
-
-fn init_tracing() {
-    let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::INFO.into())
-        .from_env_lossy();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
 }
 
 fn auth(args: &Args) -> anyhow::Result<Auth> {
