@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// The workspace root: the parent of this crate's folder.
+/// Returns the workspace root: the parent of this crate's folder.
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

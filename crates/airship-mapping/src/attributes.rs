@@ -11,7 +11,7 @@ use crate::time::{airship_time, parse_event_time, unreadable_time_hint};
 pub(crate) const MAX_ATTRIBUTE_KEY_CHARS: usize = 64;
 /// Airship's limit on text attribute values, in characters.
 const MAX_TEXT_CHARS: usize = 255;
-/// Maximum tag length in characters. Airship's schema allows 128, but its prose says "less than 128".
+/// Maximum tag length in characters. Airship's schema allows 128, but its prose requires "less than 128".
 const MAX_TAG_CHARS: usize = 127;
 /// Airship's limit on tags in one group array of one request.
 const MAX_TAGS_PER_ARRAY: usize = 100;
@@ -395,7 +395,7 @@ fn number_value(key: &str, value: &Value) -> Result<Value, ValueError> {
     }
 }
 
-/// Whether `text` is an integer part written with a leading zero (`"02134"`), which a number
+/// Checks whether `text` is an integer part written with a leading zero (`"02134"`), which a number
 /// cannot keep. `"0"` and `"0.5"` are ordinary numbers.
 fn has_leading_zero(text: &str) -> bool {
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);

@@ -75,7 +75,7 @@ fn describe(value: &Value) -> String {
     }
 }
 
-/// Whether `text` is a JSON integer: an optional minus sign and digits only.
+/// Checks whether `text` is a JSON integer: an optional minus sign and digits only.
 pub(crate) fn is_integer_text(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())

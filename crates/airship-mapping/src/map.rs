@@ -8,7 +8,8 @@ use crate::outcome::{InvalidReason, Mapped, Outcome, SkipReason, Warning};
 use crate::settings::Settings;
 use crate::{group, identify, identity, track};
 
-/// Maps one raw message to its outcome. Never fails: every problem becomes an outcome.
+/// Maps one raw message to its outcome. Every problem with the message becomes an outcome rather
+/// than an error.
 pub fn map_message(raw: Value, settings: &Settings, now: DateTime<Utc>) -> Mapped {
     let message_id = raw
         .get("messageId")
@@ -39,7 +40,7 @@ pub fn map_parsed(message: &Message, settings: &Settings, now: DateTime<Utc>) ->
 }
 
 impl Mapped {
-    /// The outcome of input that could not be read as a message at all, such as malformed JSON.
+    /// Builds the outcome of input that could not be read as a message at all, such as malformed JSON.
     pub fn unreadable(reason: InvalidReason, message: impl Into<String>) -> Mapped {
         Mapped {
             message_id: None,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::request::AirshipRequest;
 
-/// Why a valid message produces no Airship request.
+/// Reason a valid message produces no Airship request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
@@ -23,7 +23,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    /// The snake_case code, as printed by `map`.
+    /// Returns the snake_case code, as printed by `map`.
     pub fn code(self) -> &'static str {
         match self {
             SkipReason::NoUserId => "no_user_id",
@@ -36,7 +36,7 @@ impl SkipReason {
     }
 }
 
-/// Why a message breaks the Segment spec or an Airship limit.
+/// Reason a message breaks the Segment spec or an Airship limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvalidReason {
@@ -69,7 +69,7 @@ pub enum InvalidReason {
 }
 
 impl InvalidReason {
-    /// The snake_case code, as printed by `map`.
+    /// Returns the snake_case code, as printed by `map`.
     pub fn code(self) -> &'static str {
         match self {
             InvalidReason::MalformedJson => "malformed_json",
@@ -89,7 +89,7 @@ impl InvalidReason {
     }
 }
 
-/// Why part of a message was left out.
+/// Reason part of a message was left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningReason {
@@ -124,7 +124,7 @@ pub enum WarningReason {
 }
 
 impl WarningReason {
-    /// The snake_case code, as printed by `map`.
+    /// Returns the snake_case code, as printed by `map`.
     pub fn code(self) -> &'static str {
         match self {
             WarningReason::NotAKnownAttribute => "not_a_known_attribute",
@@ -189,7 +189,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// A `skipped` outcome.
+    /// Builds a `skipped` outcome.
     pub fn skipped(reason: SkipReason, message: impl Into<String>) -> Outcome {
         Outcome::Skipped {
             reason,
@@ -197,7 +197,7 @@ impl Outcome {
         }
     }
 
-    /// An `invalid` outcome naming the field at fault.
+    /// Builds an `invalid` outcome naming the field at fault.
     pub fn invalid(
         reason: InvalidReason,
         field: impl Into<String>,
@@ -210,7 +210,7 @@ impl Outcome {
         })
     }
 
-    /// The outcome name: `sent`, `skipped` or `invalid`.
+    /// Returns the outcome name: `sent`, `skipped` or `invalid`.
     pub fn name(&self) -> &'static str {
         match self {
             Outcome::Sent { .. } => "sent",
@@ -219,7 +219,7 @@ impl Outcome {
         }
     }
 
-    /// The reason code of a skipped or invalid outcome.
+    /// Returns the reason code of a skipped or invalid outcome.
     pub fn reason_code(&self) -> Option<&'static str> {
         match self {
             Outcome::Sent { .. } => None,
@@ -244,7 +244,7 @@ pub struct Mapped {
 }
 
 impl Mapped {
-    /// The requests of a `sent` outcome; empty otherwise.
+    /// Returns the requests of a `sent` outcome, or none for the other outcomes.
     pub fn requests(&self) -> &[AirshipRequest] {
         match &self.outcome {
             Outcome::Sent { requests } => requests,

@@ -62,7 +62,7 @@ impl AirshipRequest {
         }
     }
 
-    /// The endpoint the path addresses, or `None` for a path this destination never produces.
+    /// Returns the endpoint the path addresses, or `None` for a path this destination never produces.
     pub fn endpoint(&self) -> Option<Endpoint> {
         let path = self.path.trim_end_matches('/');
         if path == "/api/named_users/tags" {

@@ -91,7 +91,7 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The type of attribute `key`, or `None` when the project does not define it.
+    /// Returns the type of attribute `key`, or `None` when the project does not define it.
     pub fn attribute_type(&self, key: &str) -> Option<AttributeType> {
         if let Some(kind) = self.attributes.get(key) {
             return Some(*kind);

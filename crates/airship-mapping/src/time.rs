@@ -1,4 +1,4 @@
-//! Event time: which field holds it, the accepted forms, and Airship's date-time form.
+//! Event time: the field it comes from, the accepted forms, and Airship's date-time form.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use segment_model::Common;
@@ -13,10 +13,14 @@ pub fn airship_time(time: DateTime<Utc>) -> String {
 
 /// Parses one timestamp value in any accepted form, or `None` when the form is not accepted.
 ///
-/// Accepted: RFC 3339 / ISO 8601 with `Z` or an offset, with or without fractional seconds;
-/// `YYYY-MM-DD HH:MM:SS +HHMM`; a date alone (midnight UTC); epoch seconds, milliseconds or
-/// microseconds as a JSON integer or a string of 10, 13 or 16 digits. A date-time without an offset
-/// is rejected, because reading it in any time zone would be a guess.
+/// Accepted forms:
+/// - RFC 3339 / ISO 8601 with `Z` or an offset, with or without fractional seconds;
+/// - `YYYY-MM-DD HH:MM:SS +HHMM`;
+/// - a date alone, read as midnight UTC;
+/// - epoch seconds, milliseconds or microseconds, as a JSON integer or a string of 10, 13 or 16
+///   digits.
+///
+/// A date-time without an offset is rejected, because reading it in any time zone would be a guess.
 pub fn parse_event_time(value: &Value) -> Option<DateTime<Utc>> {
     match value {
         Value::String(text) => parse_text(text),

@@ -11,9 +11,9 @@ use crate::request::AirshipRequest;
 use crate::settings::Settings;
 use crate::time::{airship_time, event_time};
 
-/// Longest custom-event name Airship's SDKs accept, in characters.
+/// Maximum custom-event name length Airship's SDKs accept, in characters.
 const MAX_EVENT_NAME_CHARS: usize = 255;
-/// Longest property string Airship accepts, in characters.
+/// Maximum property string length Airship accepts, in characters.
 const MAX_PROPERTY_STRING_CHARS: usize = 255;
 /// Largest serialised `properties` object Airship's SDKs accept, in bytes.
 const MAX_PROPERTIES_BYTES: usize = 65_536;
@@ -101,7 +101,7 @@ pub(crate) fn map(
     }
 }
 
-/// The custom-event name: `event` lower-cased with Unicode rules, nothing else changed.
+/// Builds the custom-event name: `event` lower-cased with Unicode rules, nothing else changed.
 fn event_name(event: Option<&Value>) -> Result<String, Outcome> {
     let name = match event {
         Some(Value::String(name)) if !name.trim().is_empty() => name.to_lowercase(),
@@ -167,7 +167,7 @@ fn occurred(
     Ok(time.min(now))
 }
 
-/// The custom-event `value` from `revenue`: a number or numeric string, rounded to 6 decimals.
+/// Reads the custom-event `value` from `revenue`, a number or numeric string, rounded to 6 decimals.
 fn event_value(revenue: &Value, warnings: &mut Vec<Warning>) -> Option<Number> {
     let text = match revenue {
         Value::Null => return None,

@@ -16,7 +16,7 @@ fn map_with(message: Value, settings: &Settings) -> Mapped {
     map_message(message, settings, now())
 }
 
-/// The map line of a message as JSON, so assertions compare the exact output format.
+/// Returns the map line of a message as JSON, so assertions compare the exact output format.
 fn line(message: Value) -> Value {
     serde_json::to_value(map(message)).unwrap()
 }

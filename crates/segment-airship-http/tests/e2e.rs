@@ -133,12 +133,13 @@ async fn wait_for_requests(mock: &RunningMock, count: usize) -> Vec<RecordedRequ
     }
 }
 
-/// The event time used by every message: recent enough for Airship's 90-day window.
+/// Returns the event time of every message, recent enough for Airship's 90-day window.
 fn event_time() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3) - chrono::Duration::minutes(1)
 }
 
-/// The three requests the docs page's identify, track and group examples become, keyed by path.
+/// Returns the three requests the docs page's identify, track and group examples become, keyed
+/// by path.
 fn expected_requests(time: DateTime<Utc>) -> Vec<(String, Value)> {
     let occurred = time.format("%Y-%m-%dT%H:%M:%S").to_string();
     vec![

@@ -49,7 +49,7 @@ impl MessageType {
         MessageType::Alias,
     ];
 
-    /// The wire name, as in the `type` field.
+    /// Returns the wire name, as in the `type` field.
     pub fn as_str(self) -> &'static str {
         match self {
             MessageType::Identify => "identify",
@@ -200,8 +200,8 @@ pub struct Alias {
 
 /// One Segment message, tagged on `type`.
 ///
-/// Page and screen have the same fields, so the tag is the only thing that tells them apart; the
-/// enum is never deserialised untagged.
+/// Page and screen have the same fields, so only the tag distinguishes them, and the enum is never
+/// deserialised untagged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Message {
@@ -264,7 +264,7 @@ impl Message {
         Ok(message)
     }
 
-    /// The call type.
+    /// Returns the call type.
     pub fn message_type(&self) -> MessageType {
         match self {
             Message::Identify(_) => MessageType::Identify,
@@ -276,7 +276,7 @@ impl Message {
         }
     }
 
-    /// The fields every call type shares.
+    /// Returns the fields every call type shares.
     pub fn common(&self) -> &Common {
         match self {
             Message::Identify(m) => &m.common,
@@ -288,13 +288,13 @@ impl Message {
         }
     }
 
-    /// The `messageId`, when the sender set one.
+    /// Returns the `messageId`, when the sender set one.
     pub fn message_id(&self) -> Option<&str> {
         self.common().message_id.as_deref()
     }
 }
 
-/// The JSON type name of a value, for error messages.
+/// Returns the JSON type name of a value, for error messages.
 pub fn json_type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
